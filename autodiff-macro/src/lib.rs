@@ -1,1 +1,34 @@
-use proc_macro::TokenStream; #[proc_macro_attribute] pub fn grad(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+//! The `#[grad]` attribute macro of autodiff: compile-time reverse-mode
+//! automatic differentiation.
+//!
+//! Users depend on `autodiff-core`, which re-exports [`macro@grad`]; see its
+//! documentation. This crate is a small compiler, one stage per module:
+//! [`args`] and [`ast`] parse and validate, [`lower`] builds the [`ir`],
+//! [`reverse`] appends the adjoint sweep using the [`rules`] table,
+//! [`simplify`] cleans it up and [`codegen`] writes Rust. [`ctxt`] collects
+//! errors and [`fallback`] emits the user's function unchanged beside them.
+
+mod args;
+mod ast;
+mod codegen;
+mod ctxt;
+mod expand;
+mod fallback;
+mod ir;
+mod lower;
+mod reverse;
+mod rules;
+mod simplify;
+#[cfg(test)]
+mod tests;
+
+use proc_macro::TokenStream;
+
+/// Generates `f_grad` beside the function `f`: the value and every partial
+/// derivative, by reverse-mode differentiation at compile time.
+///
+/// See the `autodiff-core` crate for the contract and examples.
+#[proc_macro_attribute]
+pub fn grad(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::expand(args.into(), input.into()).into()
+}

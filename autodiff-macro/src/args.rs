@@ -1,0 +1,57 @@
+//! The attribute's arguments: `#[grad]`, `#[grad(wrt(a, b))]`, `#[grad(graph)]`.
+
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, Token};
+
+/// The parsed arguments of `#[grad(...)]`.
+#[derive(Default)]
+pub struct Args {
+    /// `wrt(a, b)`: differentiate only these parameters.
+    pub wrt: Option<Vec<Ident>>,
+    /// `graph`: also generate `f_graph`.
+    pub graph: Option<Ident>,
+}
+
+const EXPECTED: &str = "expected #[grad], #[grad(wrt(a, b))] or #[grad(graph)]";
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut args = Args::default();
+        while !input.is_empty() {
+            let key: Ident = input
+                .parse()
+                .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+            if key == "wrt" {
+                if args.wrt.is_some() {
+                    return Err(syn::Error::new(key.span(), "duplicate `wrt` argument"));
+                }
+                let content;
+                syn::parenthesized!(content in input);
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                if names.is_empty() {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`wrt()` names no parameter; list at least one, as in `wrt(x)`",
+                    ));
+                }
+                args.wrt = Some(names.into_iter().collect());
+            } else if key == "graph" {
+                if args.graph.is_some() {
+                    return Err(syn::Error::new(key.span(), "duplicate `graph` argument"));
+                }
+                args.graph = Some(key);
+            } else {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown argument `{key}`; {EXPECTED}"),
+                ));
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(args)
+    }
+}

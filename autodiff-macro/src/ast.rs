@@ -1,0 +1,219 @@
+//! The validated view of the user's function signature.
+//!
+//! Borrows the `syn::ItemFn` and records, for each parameter, whether it is a
+//! float (differentiated) or a constant, keeping the original nodes for spans.
+
+use crate::args::Args;
+use crate::ctxt::Ctxt;
+use crate::ir::{Float, Ty};
+use proc_macro2::Span;
+use quote::format_ident;
+use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+
+/// One parameter of the user's function.
+pub struct Param<'a> {
+    /// The name used in the generated function (a fresh one for `_`).
+    pub ident: Ident,
+    /// Float parameters carry gradients, others are constants.
+    pub ty: Ty,
+    /// Whether `f_grad` returns a gradient for it.
+    pub wrt: bool,
+    /// The parameter's declared type.
+    pub syn_ty: &'a Type,
+}
+
+/// The user's function, validated.
+pub struct Sig<'a> {
+    pub item: &'a ItemFn,
+    pub float: Float,
+    pub params: Vec<Param<'a>>,
+}
+
+const PARAM_TYPES: &str = "#[grad] differentiates `f32` and `f64` parameters and treats integer and `bool` parameters as constants";
+
+/// The float type named by `ty`, if it is `f32` or `f64`.
+pub fn float_type(ty: &Type) -> Option<Float> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            if p.path.is_ident("f64") {
+                Some(Float::F64)
+            } else if p.path.is_ident("f32") {
+                Some(Float::F32)
+            } else {
+                None
+            }
+        }
+        Type::Paren(p) => float_type(&p.elem),
+        Type::Group(g) => float_type(&g.elem),
+        _ => None,
+    }
+}
+
+/// Whether `ty` names an integer type or `bool`.
+pub fn is_constant_type(ty: &Type) -> bool {
+    const NAMES: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+        "bool",
+    ];
+    match ty {
+        Type::Path(p) if p.qself.is_none() => NAMES.iter().any(|n| p.path.is_ident(n)),
+        Type::Paren(p) => is_constant_type(&p.elem),
+        Type::Group(g) => is_constant_type(&g.elem),
+        _ => false,
+    }
+}
+
+impl<'a> Sig<'a> {
+    /// Validates the signature, recording every problem in `cx`.
+    pub fn from_syn(cx: &Ctxt, item: &'a ItemFn, args: &Args) -> Option<Sig<'a>> {
+        let sig = &item.sig;
+        if let Some(t) = &sig.constness {
+            cx.error_spanned_by(t, "#[grad] does not support `const fn`; remove `const`");
+        }
+        if let Some(t) = &sig.asyncness {
+            cx.error_spanned_by(
+                t,
+                "#[grad] does not support `async fn`; differentiate a synchronous function",
+            );
+        }
+        if let syn::Safety::Unsafe(t) = &sig.safety {
+            cx.error_spanned_by(t, "#[grad] does not support `unsafe fn`; remove `unsafe`");
+        }
+        if let Some(abi) = &sig.abi {
+            cx.error_spanned_by(
+                abi,
+                "#[grad] does not support `extern` functions; remove the ABI",
+            );
+        }
+        if let Some(v) = &sig.variadic {
+            cx.error_spanned_by(v, "#[grad] does not support variadic functions");
+        }
+        for param in &sig.generics.params {
+            if !matches!(param, syn::GenericParam::Lifetime(_)) {
+                cx.error_spanned_by(
+                    param,
+                    "#[grad] does not support generic parameters; write the function for `f64` or `f32`",
+                );
+            }
+        }
+        let float = match &sig.output {
+            ReturnType::Default => {
+                cx.error_spanned_by(
+                    &sig.ident,
+                    "#[grad] function has no return type; it must return `f32` or `f64`",
+                );
+                None
+            }
+            ReturnType::Type(_, ty) => {
+                let float = float_type(ty);
+                if float.is_none() {
+                    cx.error_spanned_by(
+                        ty,
+                        "#[grad] function must return `f32` or `f64` (a scalar to differentiate)",
+                    );
+                }
+                float
+            }
+        };
+        let mut params = Vec::new();
+        for (i, arg) in sig.inputs.iter().enumerate() {
+            let pt = match arg {
+                FnArg::Receiver(r) => {
+                    cx.error_spanned_by(r, "#[grad] does not support methods with `self` yet; make it an associated function that takes the fields it needs");
+                    continue;
+                }
+                FnArg::Typed(pt) => pt,
+            };
+            let ident = match &*pt.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+                Pat::Wild(_) => format_ident!("__param{}", i, span = Span::mixed_site()),
+                other => {
+                    cx.error_spanned_by(
+                        other,
+                        "#[grad] supports parameters named by an identifier or `_`; bind the parameter to a name and destructure it in the body",
+                    );
+                    continue;
+                }
+            };
+            let ty = if let Some(pf) = float_type(&pt.ty) {
+                if let Some(f) = float
+                    && pf != f
+                {
+                    cx.error_spanned_by(
+                        &pt.ty,
+                        format!(
+                            "`{}` parameter in a function returning `{}`; #[grad] needs one float type for the parameters and the return type",
+                            pf.name(),
+                            f.name()
+                        ),
+                    );
+                }
+                Ty::Float
+            } else if is_constant_type(&pt.ty) {
+                Ty::Int
+            } else {
+                let ty = &pt.ty;
+                cx.error_spanned_by(
+                    ty,
+                    format!(
+                        "parameter type `{}` is not supported; {PARAM_TYPES}",
+                        type_text(ty)
+                    ),
+                );
+                continue;
+            };
+            params.push(Param {
+                ident,
+                ty,
+                wrt: ty == Ty::Float,
+                syn_ty: &pt.ty,
+            });
+        }
+        if let Some(names) = &args.wrt {
+            let mut seen: Vec<&Ident> = Vec::new();
+            for name in names {
+                if seen.contains(&name) {
+                    cx.error_spanned_by(name, format!("`{name}` is listed twice in `wrt`"));
+                    continue;
+                }
+                seen.push(name);
+                match params.iter().find(|p| p.ident == *name) {
+                    None => cx.error_spanned_by(
+                        name,
+                        format!("`{name}` is not a parameter of `{}`", sig.ident),
+                    ),
+                    Some(p) if p.ty != Ty::Float => cx.error_spanned_by(
+                        name,
+                        format!("`{name}` is not a float parameter; only `f32`/`f64` parameters have gradients"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            for p in &mut params {
+                p.wrt = p.ty == Ty::Float && names.contains(&p.ident);
+            }
+        }
+        Some(Sig {
+            item,
+            float: float?,
+            params,
+        })
+    }
+}
+
+/// A type as the user would write it, for messages (`&mut f64`, `Vec<f64>`).
+pub fn type_text(ty: &Type) -> String {
+    let text = quote::quote!(#ty).to_string();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let prev = text[..i].chars().last();
+        let next = text[i + c.len_utf8()..].chars().next();
+        let drop = c == ' '
+            && (matches!(prev, Some('&' | '<' | '[' | '(' | ':'))
+                || matches!(next, Some('<' | '>' | ']' | ')' | ';' | ',' | ':')));
+        if !drop {
+            out.push(c);
+        }
+    }
+    out
+}

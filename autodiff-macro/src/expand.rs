@@ -1,0 +1,73 @@
+//! The pipeline: parse → validate → lower → reverse → simplify → codegen.
+
+use crate::args::Args;
+use crate::ast::Sig;
+use crate::ctxt::Ctxt;
+use crate::{codegen, fallback, lower, reverse, simplify};
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::ItemFn;
+
+/// Expands `#[grad(args)] input`.
+pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let item: ItemFn = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(_) => return fallback::expand(input.clone(), not_a_fn(input)),
+    };
+    let cx = Ctxt::default();
+    let args = match syn::parse2::<Args>(args) {
+        Ok(args) => args,
+        Err(err) => {
+            cx.syn_error(err);
+            Args::default()
+        }
+    };
+    let sig = Sig::from_syn(&cx, &item, &args);
+    let forward = sig.as_ref().map(|sig| lower::lower(&cx, sig));
+    if let Err(errors) = cx.check() {
+        return fallback::expand(quote!(#item), errors);
+    }
+    let (Some(sig), Some(forward)) = (sig, forward) else {
+        unreachable!("a signature that failed validation recorded an error");
+    };
+    let gradient = simplify::simplify(&reverse::reverse(&forward));
+    let grad_fn = codegen::grad_fn(&sig, &gradient);
+    quote! {
+        #item
+        #grad_fn
+    }
+}
+
+/// The error for an item that is not a function, on its keyword.
+fn not_a_fn(input: TokenStream) -> syn::Error {
+    use syn::Item;
+    if let Ok(decl) = syn::parse2::<syn::TraitItemFn>(input.clone()) {
+        return syn::Error::new_spanned(
+            &decl.sig.ident,
+            "#[grad] needs the function's body; it cannot differentiate a declaration without one",
+        );
+    }
+    let Ok(item) = syn::parse2::<Item>(input.clone()) else {
+        return syn::Error::new_spanned(input, "#[grad] applies to functions with a body");
+    };
+    let (kind, keyword): (&str, TokenStream) = match &item {
+        Item::Struct(i) => ("a struct", i.struct_token.to_token_stream()),
+        Item::Enum(i) => ("an enum", i.enum_token.to_token_stream()),
+        Item::Union(i) => ("a union", i.union_token.to_token_stream()),
+        Item::Trait(i) => ("a trait", i.trait_token.to_token_stream()),
+        Item::Impl(i) => (
+            "an impl block; put it on each method",
+            i.impl_token.to_token_stream(),
+        ),
+        Item::Mod(i) => ("a module", i.mod_token.to_token_stream()),
+        Item::Const(i) => ("a constant", i.const_token.to_token_stream()),
+        Item::Static(i) => ("a static", i.static_token.to_token_stream()),
+        Item::Type(i) => ("a type alias", i.type_token.to_token_stream()),
+        Item::Use(i) => ("a `use` declaration", i.use_token.to_token_stream()),
+        _ => ("this item", item.to_token_stream()),
+    };
+    syn::Error::new_spanned(
+        keyword,
+        format!("#[grad] applies to functions, not to {kind}"),
+    )
+}

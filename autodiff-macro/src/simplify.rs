@@ -1,0 +1,175 @@
+//! Simplification: constant folding, algebraic identities that are exact in
+//! IEEE arithmetic, value numbering (common subexpressions) and dead code
+//! elimination. A pure function from IR to IR.
+//!
+//! Only rewrites that never change a result are done: `x * 1 → x`,
+//! `x + 0 → x`, `--x → x`, `x * -1 → -x`, `x / 1 → x`, folding of `+ - * /`
+//! on literals (in the function's own float type). `x * 0` is *not* folded to
+//! 0, since `inf * 0` is NaN.
+
+use crate::ir::{Float, Func, Inst, ValueId, lit_inst};
+use crate::rules::Op;
+use std::collections::HashMap;
+
+/// Identity of an instruction for value numbering.
+#[derive(PartialEq, Eq, Hash)]
+enum Key {
+    Param(usize),
+    Lit(u64),
+    Extern(Vec<String>),
+    Passive(usize),
+    Op(Op, Vec<ValueId>),
+}
+
+fn key(inst: &Inst) -> Key {
+    match inst {
+        Inst::Param(p) => Key::Param(*p),
+        // Literals with the same value but different spelling are the same.
+        Inst::Lit { value, .. } => Key::Lit(value.to_bits()),
+        Inst::Extern(path) => Key::Extern(path.clone()),
+        Inst::Passive { index, .. } => Key::Passive(*index),
+        Inst::Op { op, args } => Key::Op(*op, args.clone()),
+    }
+}
+
+struct Rewriter {
+    out: Func,
+    numbering: HashMap<Key, ValueId>,
+}
+
+impl Rewriter {
+    fn lit(&self, v: ValueId) -> Option<f64> {
+        self.out.inst(v).lit()
+    }
+
+    fn is(&self, v: ValueId, k: f64) -> bool {
+        self.lit(v) == Some(k)
+    }
+
+    /// The operand of `v` if `v` is a negation.
+    fn negated(&self, v: ValueId) -> Option<ValueId> {
+        match self.out.inst(v) {
+            Inst::Op { op: Op::Neg, args } => Some(args[0]),
+            _ => None,
+        }
+    }
+
+    fn emit(&mut self, inst: Inst, span: proc_macro2::Span) -> ValueId {
+        let k = key(&inst);
+        if let Some(v) = self.numbering.get(&k) {
+            return *v;
+        }
+        let v = self.out.push(inst, span);
+        self.numbering.insert(k, v);
+        v
+    }
+
+    /// Rewrites `op(args)`; returns the value that computes it.
+    fn op(&mut self, op: Op, args: Vec<ValueId>, span: proc_macro2::Span) -> ValueId {
+        let lits: Option<Vec<f64>> = args.iter().map(|a| self.lit(*a)).collect();
+        if let Some(lits) = lits
+            && let Some(v) = fold(op, &lits, self.out.float)
+            && v.is_finite()
+        {
+            return self.emit(lit_inst(v), span);
+        }
+        match op {
+            Op::Add if self.is(args[1], 0.0) => return args[0],
+            Op::Add if self.is(args[0], 0.0) => return args[1],
+            Op::Sub if self.is(args[1], 0.0) => return args[0],
+            Op::Sub if self.is(args[0], 0.0) => return self.op(Op::Neg, vec![args[1]], span),
+            Op::Mul if self.is(args[1], 1.0) => return args[0],
+            Op::Mul if self.is(args[0], 1.0) => return args[1],
+            Op::Mul if self.is(args[1], -1.0) => return self.op(Op::Neg, vec![args[0]], span),
+            Op::Mul if self.is(args[0], -1.0) => return self.op(Op::Neg, vec![args[1]], span),
+            Op::Div if self.is(args[1], 1.0) => return args[0],
+            Op::Neg => {
+                if let Some(inner) = self.negated(args[0]) {
+                    return inner;
+                }
+            }
+            Op::Add => {
+                // a + -b → a - b
+                if let Some(b) = self.negated(args[1]) {
+                    return self.op(Op::Sub, vec![args[0], b], span);
+                }
+            }
+            _ => {}
+        }
+        self.emit(Inst::Op { op, args }, span)
+    }
+}
+
+/// Folds `op` on literals in the function's float type.
+fn fold(op: Op, lits: &[f64], float: Float) -> Option<f64> {
+    match float {
+        Float::F64 => op.fold(lits),
+        Float::F32 => {
+            // Round each step to f32 as the generated code would.
+            let rounded: Vec<f64> = lits.iter().map(|v| *v as f32 as f64).collect();
+            op.fold(&rounded).map(|v| v as f32 as f64)
+        }
+    }
+}
+
+// Input:  %5 = lit 1.0 ; %6 = mul %5, %3 ; ret %4, %6
+// Output: ret %4, %3
+pub fn simplify(func: &Func) -> Func {
+    let mut rw = Rewriter {
+        out: Func::new(func.float, func.params.clone()),
+        numbering: HashMap::new(),
+    };
+    rw.out.passive = func.passive.clone();
+    let mut map: Vec<ValueId> = Vec::with_capacity(func.insts.len());
+    for (i, inst) in func.insts.iter().enumerate() {
+        let span = func.spans[i];
+        let v = match inst {
+            Inst::Op { op, args } => {
+                let args = args.iter().map(|a| map[a.index()]).collect();
+                rw.op(*op, args, span)
+            }
+            other => rw.emit(other.clone(), span),
+        };
+        if rw.out.names[v.index()].is_none() {
+            rw.out.names[v.index()] = func.names[i].clone();
+        }
+        map.push(v);
+    }
+    rw.out.outputs = func.outputs.iter().map(|v| map[v.index()]).collect();
+    dead_code(&rw.out)
+}
+
+/// Removes the instructions that no output depends on.
+pub fn dead_code(func: &Func) -> Func {
+    let mut live = vec![false; func.insts.len()];
+    for v in &func.outputs {
+        live[v.index()] = true;
+    }
+    for i in (0..func.insts.len()).rev() {
+        if live[i] {
+            for a in func.insts[i].operands() {
+                live[a.index()] = true;
+            }
+        }
+    }
+    let mut out = Func::new(func.float, func.params.clone());
+    out.passive = func.passive.clone();
+    let mut map = vec![ValueId(u32::MAX); func.insts.len()];
+    for (i, inst) in func.insts.iter().enumerate() {
+        if !live[i] {
+            continue;
+        }
+        let inst = match inst {
+            Inst::Op { op, args } => Inst::Op {
+                op: *op,
+                args: args.iter().map(|a| map[a.index()]).collect(),
+            },
+            other => other.clone(),
+        };
+        let v = out.push(inst, func.spans[i]);
+        out.names[v.index()] = func.names[i].clone();
+        map[i] = v;
+    }
+    out.outputs = func.outputs.iter().map(|v| map[v.index()]).collect();
+    out
+}

@@ -1,0 +1,13 @@
+use autodiff_core::grad;
+
+#[grad]
+fn f(x: f64, v: [f64; 2]) -> f64 {
+    let a = match x > 0.0 {
+        true => x,
+        false => -x,
+    };
+    let c = |t: f64| t * 2.0;
+    a + c(x) + v[0]
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use autodiff_core::grad;
+
+#[grad]
+fn f(x: &mut f64, y: f64) -> f64 {
+    *x + y
+}
+
+fn main() {}
