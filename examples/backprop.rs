@@ -36,7 +36,7 @@ fn check(what: &str, got: f64, want: f64, tol: f64) {
 fn main() {
     println!("circuit 1: q = x + y; f = q * z at x = -2, y = 5, z = -4");
     let (x, y, z) = (-2.0, 5.0, -4.0);
-    println!("  forward: q = {}, f = {}", x + y, (x + y) * z);
+    println!("  forward: q = {}, f = {}", x + y, circuit(x, y, z));
     let (f, dx, dy, dz) = circuit_grad(x, y, z);
     println!("  f_grad:  f = {f}, ∂f/∂x = {dx}, ∂f/∂y = {dy}, ∂f/∂z = {dz}");
     assert_eq!((f, dx, dy, dz), (-12.0, -4.0, -4.0, 3.0));
@@ -47,7 +47,7 @@ fn main() {
     println!(
         "  forward: x*y = {xy}, max(z, w) = {m}, sum = {}, f = {}",
         xy + m,
-        2.0 * (xy + m)
+        circuit2(x, y, z, w)
     );
     let (f, dx, dy, dz, dw) = circuit2_grad(x, y, z, w);
     println!("  f_grad:  f = {f}, ∂f/∂x = {dx}, ∂f/∂y = {dy}, ∂f/∂z = {dz}, ∂f/∂w = {dw}");

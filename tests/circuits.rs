@@ -1,5 +1,9 @@
 //! The two worked circuits of the backpropagation lecture (DESIGN.md §1).
 
+// Some functions here are called only through their generated gradient,
+// and loops index several arrays at once, as numeric code does.
+#![allow(dead_code, clippy::needless_range_loop)]
+
 use autodiff_core::grad;
 
 #[grad]

@@ -5,6 +5,10 @@
 //! exactly like a generated local (`__ad_v0`) turns the generated `let` into a
 //! pattern; the README documents the `__ad_` prefix as reserved for constants.
 
+// Some functions here are called only through their generated gradient,
+// and loops index several arrays at once, as numeric code does.
+#![allow(dead_code, clippy::needless_range_loop)]
+
 use autodiff_core::grad;
 
 #[allow(non_upper_case_globals)]

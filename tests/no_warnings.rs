@@ -31,3 +31,33 @@ fn original_functions_still_work() {
     assert_eq!(f32_never_differentiated(4.0), 2.0);
     assert_eq!(documented(0.0), 1.0);
 }
+
+#[grad]
+fn structured_never_differentiated(x: &[f64], w: [[f64; 2]; 2], n: usize, flag: bool) -> f64 {
+    let mut s = [0.0; 2];
+    let mut acc = 0.0;
+    for (i, v) in x.iter().enumerate() {
+        if *v > 0.0 && flag {
+            acc += v * w[i % 2][0];
+        } else {
+            s[i % 2] += v;
+        }
+        if i > n {
+            return acc;
+        }
+    }
+    let mut k = 0;
+    while k < 2 {
+        acc += s[k] * x.iter().sum::<f64>();
+        k += 1;
+    }
+    acc
+}
+
+#[test]
+fn structured_original_still_works() {
+    assert_eq!(
+        structured_never_differentiated(&[1.0, -1.0], [[1.0, 0.0], [0.0, 1.0]], 5, true),
+        1.0
+    );
+}

@@ -6,16 +6,34 @@
 use crate::args::Args;
 use crate::ctxt::Ctxt;
 use crate::ir::{Float, Ty};
-use proc_macro2::Span;
-use quote::format_ident;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+
+/// The shape of an array, slice or `Vec` parameter of floats.
+pub struct ArrayParam {
+    /// Number of dimensions (`[[f64; 3]; 2]` has 2).
+    pub rank: usize,
+    /// Whether the outer dimension is runtime-sized (`&[T]`, `Vec<T>`).
+    pub dynamic: bool,
+    /// The type of its gradient: the same array type, or `Vec<T>`.
+    pub grad_ty: TokenStream,
+    /// The type of its output in `f_grad_into`: `&mut [T; N]` or `&mut [T]`.
+    pub into_ty: TokenStream,
+    /// An expression of the parameter that builds a zero gradient.
+    pub zero: TokenStream,
+    /// A zero element of the outer dimension (for filling a slice).
+    pub zero_elem: TokenStream,
+}
 
 /// One parameter of the user's function.
 pub struct Param<'a> {
     /// The name used in the generated function (a fresh one for `_`).
     pub ident: Ident,
-    /// Float parameters carry gradients, others are constants.
+    /// Floats and arrays carry gradients, others are constants.
     pub ty: Ty,
+    /// The shape, for arrays.
+    pub array: Option<ArrayParam>,
     /// Whether `f_grad` returns a gradient for it.
     pub wrt: bool,
     /// The parameter's declared type.
@@ -29,7 +47,7 @@ pub struct Sig<'a> {
     pub params: Vec<Param<'a>>,
 }
 
-const PARAM_TYPES: &str = "#[grad] differentiates `f32` and `f64` parameters and treats integer and `bool` parameters as constants";
+const PARAM_TYPES: &str = "#[grad] differentiates `f32`/`f64` parameters, arrays `[T; N]`, slices `&[T]` and `Vec<T>` of them, and treats integer and `bool` parameters as constants";
 
 /// The float type named by `ty`, if it is `f32` or `f64`.
 pub fn float_type(ty: &Type) -> Option<Float> {
@@ -49,18 +67,122 @@ pub fn float_type(ty: &Type) -> Option<Float> {
     }
 }
 
-/// Whether `ty` names an integer type or `bool`.
-pub fn is_constant_type(ty: &Type) -> bool {
+/// Whether `ty` names an integer type.
+pub fn is_int_type(ty: &Type) -> bool {
     const NAMES: &[&str] = &[
         "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
-        "bool",
     ];
     match ty {
         Type::Path(p) if p.qself.is_none() => NAMES.iter().any(|n| p.path.is_ident(n)),
-        Type::Paren(p) => is_constant_type(&p.elem),
-        Type::Group(g) => is_constant_type(&g.elem),
+        Type::Paren(p) => is_int_type(&p.elem),
+        Type::Group(g) => is_int_type(&g.elem),
         _ => false,
     }
+}
+
+/// Whether `ty` is `bool`.
+pub fn is_bool_type(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.is_ident("bool"),
+        Type::Paren(p) => is_bool_type(&p.elem),
+        Type::Group(g) => is_bool_type(&g.elem),
+        _ => false,
+    }
+}
+
+/// A fixed-size array of floats, possibly nested: its rank and a zero value.
+fn fixed_array(ty: &Type, float: Float) -> Option<(usize, TokenStream)> {
+    match ty {
+        Type::Array(a) => {
+            let len = &a.len;
+            if float_type(&a.elem) == Some(float) {
+                let zero = zero_lit(float);
+                Some((1, quote!([#zero; #len])))
+            } else {
+                let (rank, zero) = fixed_array(&a.elem, float)?;
+                Some((rank + 1, quote!([#zero; #len])))
+            }
+        }
+        Type::Paren(p) => fixed_array(&p.elem, float),
+        Type::Group(g) => fixed_array(&g.elem, float),
+        _ => None,
+    }
+}
+
+/// The element type and rank of a slice or `Vec` of floats or float arrays.
+fn dynamic_elem(ty: &Type) -> Option<&Type> {
+    let elem = match ty {
+        Type::Reference(r) if r.mutability.is_none() => match &*r.elem {
+            Type::Slice(s) => &*s.elem,
+            Type::Path(_) => return dynamic_elem(&r.elem),
+            _ => return None,
+        },
+        Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+            let seg = &p.path.segments[0];
+            if seg.ident != "Vec" {
+                return None;
+            }
+            match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(elem)
+}
+
+/// A zero literal of the float type.
+pub fn zero_lit(float: Float) -> TokenStream {
+    match float {
+        Float::F64 => quote!(0.0f64),
+        Float::F32 => quote!(0.0f32),
+    }
+}
+
+/// The shape of an array parameter of type `ty`, if it is one.
+fn array_param(ty: &Type, ident: &Ident, float: Float) -> Option<ArrayParam> {
+    if let Some((rank, zero)) = fixed_array(ty, float) {
+        return Some(ArrayParam {
+            rank,
+            dynamic: false,
+            grad_ty: quote!(#ty),
+            into_ty: quote!(&mut #ty),
+            zero_elem: zero.clone(),
+            zero,
+        });
+    }
+    if let Type::Reference(r) = ty
+        && r.mutability.is_none()
+        && let Some((rank, zero)) = fixed_array(&r.elem, float)
+    {
+        let elem = &r.elem;
+        return Some(ArrayParam {
+            rank,
+            dynamic: false,
+            grad_ty: quote!(#elem),
+            into_ty: quote!(&mut #elem),
+            zero_elem: zero.clone(),
+            zero,
+        });
+    }
+    let elem = dynamic_elem(ty)?;
+    let (rank, zero) = if float_type(elem) == Some(float) {
+        (0, zero_lit(float))
+    } else {
+        fixed_array(elem, float)?
+    };
+    Some(ArrayParam {
+        rank: rank + 1,
+        dynamic: true,
+        grad_ty: quote!(::std::vec::Vec<#elem>),
+        into_ty: quote!(&mut [#elem]),
+        zero: quote!(::std::vec![#zero; #ident.len()]),
+        zero_elem: zero,
+    })
 }
 
 impl<'a> Sig<'a> {
@@ -135,7 +257,10 @@ impl<'a> Sig<'a> {
                     continue;
                 }
             };
-            let ty = if let Some(pf) = float_type(&pt.ty) {
+            let array = float.and_then(|f| array_param(&pt.ty, &ident, f));
+            let ty = if array.is_some() {
+                Ty::Array
+            } else if let Some(pf) = float_type(&pt.ty) {
                 if let Some(f) = float
                     && pf != f
                 {
@@ -149,8 +274,10 @@ impl<'a> Sig<'a> {
                     );
                 }
                 Ty::Float
-            } else if is_constant_type(&pt.ty) {
+            } else if is_int_type(&pt.ty) {
                 Ty::Int
+            } else if is_bool_type(&pt.ty) {
+                Ty::Bool
             } else {
                 let ty = &pt.ty;
                 cx.error_spanned_by(
@@ -162,10 +289,12 @@ impl<'a> Sig<'a> {
                 );
                 continue;
             };
+            let differentiable = matches!(ty, Ty::Float | Ty::Array);
             params.push(Param {
                 ident,
                 ty,
-                wrt: ty == Ty::Float,
+                array,
+                wrt: differentiable,
                 syn_ty: &pt.ty,
             });
         }
@@ -182,15 +311,15 @@ impl<'a> Sig<'a> {
                         name,
                         format!("`{name}` is not a parameter of `{}`", sig.ident),
                     ),
-                    Some(p) if p.ty != Ty::Float => cx.error_spanned_by(
+                    Some(p) if !matches!(p.ty, Ty::Float | Ty::Array) => cx.error_spanned_by(
                         name,
-                        format!("`{name}` is not a float parameter; only `f32`/`f64` parameters have gradients"),
+                        format!("`{name}` is not a float parameter; only `f32`/`f64` parameters and arrays of them have gradients"),
                     ),
                     Some(_) => {}
                 }
             }
             for p in &mut params {
-                p.wrt = p.ty == Ty::Float && names.contains(&p.ident);
+                p.wrt = matches!(p.ty, Ty::Float | Ty::Array) && names.contains(&p.ident);
             }
         }
         Some(Sig {

@@ -7,10 +7,11 @@
 //! their own spans and resolve at the call site. No `unsafe`, no allocation.
 
 use crate::ast::Sig;
-use crate::ir::{Func, Inst, Ty, ValueId};
+use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId};
 use crate::rules::Forward;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use std::collections::HashSet;
 
 /// The generated name of a value.
 pub fn value_ident(v: ValueId) -> Ident {
@@ -36,6 +37,61 @@ pub fn float_lit(value: f64, text: &str, float: &TokenStream, span: Span) -> Tok
     if neg { quote!((-#lit)) } else { quote!(#lit) }
 }
 
+/// The tokens of passive pieces, with IR values as their generated names.
+fn pieces(ps: &[Piece]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for p in ps {
+        match p {
+            Piece::Tokens(t) => out.extend(t.clone()),
+            Piece::Value(v) => {
+                let id = value_ident(*v);
+                out.extend(quote!(#id));
+            }
+            Piece::Paren(inner) => {
+                let inner = pieces(inner);
+                out.extend(quote!((#inner)));
+            }
+            Piece::Bracket(inner) => {
+                let inner = pieces(inner);
+                out.extend(quote!([#inner]));
+            }
+        }
+    }
+    out
+}
+
+/// `arr[i][j]` for generated names.
+fn indexed(arr: ValueId, index: &[ValueId]) -> TokenStream {
+    let a = value_ident(arr);
+    let ix = index.iter().map(|v| value_ident(*v));
+    quote!(#a #([#ix])*)
+}
+
+/// A zero array shaped like the array value `v`.
+fn zero_like(sig: &Sig, func: &Func, v: ValueId) -> TokenStream {
+    let zero = crate::ast::zero_lit(func.float);
+    match func.inst(v) {
+        Inst::ArrayParam(p) => match &sig.params[*p].array {
+            Some(a) => a.zero.clone(),
+            None => quote!(#zero),
+        },
+        Inst::ArrayRepeat { elem, len } => {
+            let inner = if func.ty(*elem) == Ty::Array {
+                zero_like(sig, func, *elem)
+            } else {
+                quote!(#zero)
+            };
+            let len = pieces(&func.passive[*len]);
+            quote!([#inner; #len])
+        }
+        Inst::ArrayList(elems) => {
+            let zeros = elems.iter().map(|_| &zero);
+            quote!([#(#zeros),*])
+        }
+        _ => quote!(#zero),
+    }
+}
+
 /// The right-hand side that computes instruction `inst` of `func`.
 fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
     let float = float_tokens(func);
@@ -56,7 +112,27 @@ fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
             });
             quote!(#(#segs)::*)
         }
-        Inst::Passive { index, .. } => func.passive[*index].clone(),
+        Inst::Passive { index, .. } => pieces(&func.passive[*index]),
+        Inst::Copy(v) => {
+            let id = value_ident(*v);
+            quote!(#id)
+        }
+        Inst::ArrayParam(p) => {
+            let ident = &sig.params[*p].ident;
+            quote!(&#ident)
+        }
+        Inst::ArrayRepeat { elem, len } => {
+            let e = value_ident(*elem);
+            let len = pieces(&func.passive[*len]);
+            quote!([#e; #len])
+        }
+        Inst::ArrayList(elems) => {
+            let e = elems.iter().map(|v| value_ident(*v));
+            quote!([#(#e),*])
+        }
+        Inst::Load { arr, index } => indexed(*arr, index),
+        Inst::Zero => quote!(::core::default::Default::default()),
+        Inst::ZeroLike(v) => zero_like(sig, func, *v),
         Inst::Op { op, args } => {
             let a: Vec<TokenStream> = args
                 .iter()
@@ -92,8 +168,17 @@ pub fn float_tokens(func: &Func) -> TokenStream {
     quote!(#ident)
 }
 
-/// The `let` statements that compute every instruction of `func`.
-pub fn body(sig: &Sig, func: &Func) -> TokenStream {
+/// The default a declared-early variable starts with.
+fn default_of(func: &Func, v: ValueId) -> TokenStream {
+    match func.ty(v) {
+        Ty::Float => crate::ast::zero_lit(func.float),
+        Ty::Bool => quote!(false),
+        _ => quote!(::core::default::Default::default()),
+    }
+}
+
+/// The `let` statements that compute every instruction of straight-line `func`.
+pub fn straight_body(sig: &Sig, func: &Func) -> TokenStream {
     let float = float_tokens(func);
     let stmts = func.insts.iter().enumerate().map(|(i, inst)| {
         let v = ValueId(i as u32);
@@ -102,10 +187,280 @@ pub fn body(sig: &Sig, func: &Func) -> TokenStream {
         let rhs = rhs(sig, func, inst, span);
         match func.ty(v) {
             Ty::Float => quote_spanned!(span=> let #id: #float = #rhs;),
-            Ty::Int => quote_spanned!(span=> let #id = #rhs;),
+            _ => quote_spanned!(span=> let #id = #rhs;),
         }
     });
     quote!(#(#stmts)*)
+}
+
+/// Values that statements write after their definition.
+fn mutated(block: &[Stmt], out: &mut HashSet<ValueId>) {
+    for stmt in block {
+        match stmt {
+            Stmt::Assign { dst, .. }
+            | Stmt::AddAssign { dst, .. }
+            | Stmt::Clear(dst)
+            | Stmt::Pop(dst)
+            | Stmt::Count(dst) => {
+                out.insert(*dst);
+            }
+            Stmt::Store { arr, .. } | Stmt::AddStore { arr, .. } | Stmt::ClearStore { arr, .. } => {
+                out.insert(*arr);
+            }
+            Stmt::If { then, els, .. } => {
+                mutated(then, out);
+                mutated(els, out);
+            }
+            Stmt::For { body, .. } => mutated(body, out),
+            Stmt::While { head, body, .. } => {
+                mutated(head, out);
+                mutated(body, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Which tapes the body uses: floats, integers, booleans.
+fn tapes(func: &Func, block: &[Stmt], used: &mut [bool; 3]) {
+    for stmt in block {
+        match stmt {
+            Stmt::Push(v) => match func.ty(*v) {
+                Ty::Float => used[0] = true,
+                Ty::Bool => used[2] = true,
+                _ => used[1] = true,
+            },
+            Stmt::If { then, els, .. } => {
+                tapes(func, then, used);
+                tapes(func, els, used);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => tapes(func, body, used),
+            _ => {}
+        }
+    }
+}
+
+const TAPE_F: &str = "__ad_tape_f";
+const TAPE_I: &str = "__ad_tape_i";
+const TAPE_B: &str = "__ad_tape_b";
+
+fn hyg(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+struct Structured<'a> {
+    sig: &'a Sig<'a>,
+    func: &'a Func,
+    hoisted: HashSet<ValueId>,
+    muts: HashSet<ValueId>,
+    /// `f_grad_into`: the output buffer of each differentiated parameter.
+    into: Option<&'a std::collections::HashMap<usize, Ident>>,
+}
+
+impl Structured<'_> {
+    fn block(&self, block: &[Stmt]) -> TokenStream {
+        let stmts = block.iter().map(|s| self.stmt(s));
+        quote!(#(#stmts)*)
+    }
+
+    fn stmt(&self, stmt: &Stmt) -> TokenStream {
+        let func = self.func;
+        let float = float_tokens(func);
+        match stmt {
+            Stmt::Def(v) => {
+                let span = func.span(*v);
+                let id = value_ident(*v);
+                // In `f_grad_into`, a parameter's adjoint is the caller's buffer.
+                if let (Some(into), Inst::ZeroLike(a)) = (self.into, func.inst(*v))
+                    && let Inst::ArrayParam(p) = func.inst(*a)
+                    && let (Some(out), Some(shape)) = (into.get(p), &self.sig.params[*p].array)
+                {
+                    let param = &self.sig.params[*p].ident;
+                    let zero = &shape.zero_elem;
+                    let message = format!(
+                        "`{}` output has the wrong length for parameter `{}`",
+                        out, param
+                    );
+                    let fill = if shape.dynamic {
+                        quote! {
+                            ::core::assert_eq!(#out.len(), #param.len(), #message);
+                            #out.fill(#zero);
+                        }
+                    } else {
+                        let full = &shape.zero;
+                        quote!(*#out = #full;)
+                    };
+                    return quote! {
+                        #fill
+                        let #id = &mut *#out;
+                    };
+                }
+                let rhs = match func.inst(*v) {
+                    Inst::Zero => default_of(func, *v),
+                    inst => rhs(self.sig, func, inst, span),
+                };
+                if self.hoisted.contains(v) {
+                    quote_spanned!(span=> #id = #rhs;)
+                } else {
+                    let m = if self.muts.contains(v) {
+                        quote!(mut)
+                    } else {
+                        quote!()
+                    };
+                    match func.ty(*v) {
+                        Ty::Float => quote_spanned!(span=> let #m #id: #float = #rhs;),
+                        _ => quote_spanned!(span=> let #m #id = #rhs;),
+                    }
+                }
+            }
+            Stmt::Assign { dst, src } => {
+                let (d, s) = (value_ident(*dst), value_ident(*src));
+                quote!(#d = #s;)
+            }
+            Stmt::AddAssign { dst, src } => {
+                let (d, s) = (value_ident(*dst), value_ident(*src));
+                quote!(#d += #s;)
+            }
+            Stmt::Clear(v) => {
+                let d = value_ident(*v);
+                let zero = crate::ast::zero_lit(func.float);
+                quote!(#d = #zero;)
+            }
+            Stmt::Store { arr, index, value } => {
+                let place = indexed(*arr, index);
+                let v = value_ident(*value);
+                quote!(#place = #v;)
+            }
+            Stmt::AddStore { arr, index, value } => {
+                let place = indexed(*arr, index);
+                let v = value_ident(*value);
+                quote!(#place += #v;)
+            }
+            Stmt::ClearStore { arr, index } => {
+                let place = indexed(*arr, index);
+                let zero = crate::ast::zero_lit(func.float);
+                quote!(#place = #zero;)
+            }
+            Stmt::If { cond, then, els } => {
+                let c = value_ident(*cond);
+                let then = self.block(then);
+                if els.is_empty() {
+                    quote!(if #c { #then })
+                } else {
+                    let els = self.block(els);
+                    quote!(if #c { #then } else { #els })
+                }
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => {
+                let (v, s, e) = (value_ident(*var), value_ident(*start), value_ident(*end));
+                let body = self.block(body);
+                if *rev {
+                    quote!(for #v in (#s..#e).rev() { #body })
+                } else {
+                    quote!(for #v in #s..#e { #body })
+                }
+            }
+            Stmt::While { head, cond, body } => {
+                let head = self.block(head);
+                let c = value_ident(*cond);
+                let body = self.block(body);
+                quote!(while { #head #c } { #body })
+            }
+            Stmt::Push(v) => {
+                let id = value_ident(*v);
+                match func.ty(*v) {
+                    Ty::Float => {
+                        let t = hyg(TAPE_F);
+                        quote!(#t.push(#id);)
+                    }
+                    Ty::Bool => {
+                        let t = hyg(TAPE_B);
+                        quote!(#t.push(#id);)
+                    }
+                    _ => {
+                        let t = hyg(TAPE_I);
+                        quote!(#t.push(#id as i128);)
+                    }
+                }
+            }
+            Stmt::Pop(v) => {
+                let id = value_ident(*v);
+                match func.ty(*v) {
+                    Ty::Float => {
+                        let t = hyg(TAPE_F);
+                        quote!(#id = #t.pop().unwrap_or_default();)
+                    }
+                    Ty::Bool => {
+                        let t = hyg(TAPE_B);
+                        quote!(#id = #t.pop().unwrap_or_default();)
+                    }
+                    _ => {
+                        let t = hyg(TAPE_I);
+                        quote!(#id = #t.pop().unwrap_or_default() as _;)
+                    }
+                }
+            }
+            Stmt::Count(v) => {
+                let id = value_ident(*v);
+                quote!(#id += 1;)
+            }
+        }
+    }
+}
+
+/// The statements of structured `func`: tapes and early declarations, then
+/// the forward and reverse sweeps.
+pub fn structured_body(
+    sig: &Sig,
+    func: &Func,
+    into: Option<&std::collections::HashMap<usize, Ident>>,
+) -> TokenStream {
+    let float = float_tokens(func);
+    let mut muts = HashSet::new();
+    mutated(&func.body, &mut muts);
+    let hoisted: HashSet<ValueId> = func.hoisted.iter().copied().collect();
+    let mut used = [false; 3];
+    tapes(func, &func.body, &mut used);
+    let mut decls = Vec::new();
+    if used[0] {
+        let t = hyg(TAPE_F);
+        decls.push(quote!(let mut #t: ::std::vec::Vec<#float> = ::std::vec::Vec::new();));
+    }
+    if used[1] {
+        let t = hyg(TAPE_I);
+        decls.push(quote!(let mut #t: ::std::vec::Vec<i128> = ::std::vec::Vec::new();));
+    }
+    if used[2] {
+        let t = hyg(TAPE_B);
+        decls.push(quote!(let mut #t: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
+    }
+    let mut seen = HashSet::new();
+    for v in &func.hoisted {
+        if !seen.insert(*v) {
+            continue;
+        }
+        let id = value_ident(*v);
+        let init = default_of(func, *v);
+        match func.ty(*v) {
+            Ty::Float => decls.push(quote!(let mut #id: #float = #init;)),
+            _ => decls.push(quote!(let mut #id = #init;)),
+        }
+    }
+    let sweep = Structured {
+        sig,
+        func,
+        hoisted,
+        muts,
+        into,
+    };
+    let body = sweep.block(&func.body);
+    quote!(#(#decls)* #body)
 }
 
 /// The doc comment of `f_grad`.
@@ -127,40 +482,141 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
     let item = sig.item;
     let vis = &item.vis;
     let name = format_ident!("{}_grad", item.sig.ident);
+    let into_name = format_ident!("{}_grad_into", item.sig.ident);
     let generics = &item.sig.generics;
     let where_clause = &generics.where_clause;
     let float = float_tokens(func);
-    let params = sig.params.iter().map(|p| {
-        let ident = &p.ident;
-        let ty = p.syn_ty;
-        quote!(#ident: #ty)
-    });
-    let slots = func.outputs.iter().map(|_| &float);
-    let outputs = func.outputs.iter().map(|v| value_ident(*v));
-    let kept = item
+    let params: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| {
+            let ident = &p.ident;
+            let ty = p.syn_ty;
+            quote!(#ident: #ty)
+        })
+        .collect();
+    let wrt: Vec<&crate::ast::Param> = sig.params.iter().filter(|p| p.wrt).collect();
+    let slots: Vec<TokenStream> = std::iter::once(float.clone())
+        .chain(wrt.iter().map(|p| match &p.array {
+            Some(a) => a.grad_ty.clone(),
+            None => float.clone(),
+        }))
+        .collect();
+    let kept: Vec<&syn::Attribute> = item
         .attrs
         .iter()
-        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("inline"));
-    let doc = doc(sig);
-    let body = body(sig, func);
-    let original = &item.sig.ident;
-    quote! {
-        #[doc = #doc]
-        #(#kept)*
+        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("inline"))
+        .collect();
+    let allow = quote! {
         #[allow(
             dead_code,
             unused_variables,
+            unused_mut,
+            unused_assignments,
             unused_parens,
+            unused_braces,
             non_snake_case,
             clippy::all,
             clippy::pedantic,
             clippy::nursery
         )]
-        #vis fn #name #generics (#(#params),*) -> (#(#slots),*) #where_clause {
-            // Using `f` here means `f` is not dead code when only `f_grad` is called.
-            let _ = #original;
+    };
+    let doc = doc(sig);
+    let dynamic = sig
+        .params
+        .iter()
+        .any(|p| p.array.as_ref().is_some_and(|a| a.dynamic));
+    if !dynamic {
+        let body = if func.is_straight_line() {
+            straight_body(sig, func)
+        } else {
+            structured_body(sig, func, None)
+        };
+        let outputs = func.outputs.iter().map(|v| value_ident(*v));
+        return quote! {
+            #[doc = #doc]
+            #(#kept)*
+            #allow
+            #vis fn #name #generics (#(#params),*) -> (#(#slots),*) #where_clause {
+                #body
+                (#(#outputs),*)
+            }
+        };
+    }
+    // Runtime-sized data: `f_grad_into` writes the gradients into the
+    // caller's buffers; `f_grad` allocates them and calls it.
+    let outs: Vec<Ident> = wrt
+        .iter()
+        .map(|p| {
+            format_ident!(
+                "grad_{}",
+                p.ident.to_string().trim_start_matches('_'),
+                span = Span::mixed_site()
+            )
+        })
+        .collect();
+    let out_params = wrt.iter().zip(&outs).map(|(p, o)| match &p.array {
+        Some(a) => {
+            let t = &a.into_ty;
+            quote!(#o: #t)
+        }
+        None => quote!(#o: &mut #float),
+    });
+    let out_of: std::collections::HashMap<usize, Ident> = sig
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.wrt)
+        .map(|(i, _)| i)
+        .zip(outs.iter().cloned())
+        .collect();
+    let body = structured_body(sig, func, Some(&out_of));
+    let scalar_writes = wrt
+        .iter()
+        .zip(&outs)
+        .zip(func.outputs.iter().skip(1))
+        .filter(|((p, _), _)| p.array.is_none())
+        .map(|((_, o), v)| {
+            let v = value_ident(*v);
+            quote!(*#o = #v;)
+        });
+    let ret = value_ident(func.outputs[0]);
+    let into_doc = format!(
+        "Value and gradient of [`{}`] without allocating, generated by `#[grad]`.\n\nWrites each differentiated parameter's gradient into its output (overwriting it, never accumulating) and returns the value.\n\n# Panics\n\nIf an output's length differs from its parameter's.",
+        item.sig.ident
+    );
+    let args = sig.params.iter().map(|p| &p.ident);
+    let allocs = wrt.iter().zip(&outs).map(|(p, o)| match &p.array {
+        Some(a) => {
+            let zero = &a.zero;
+            quote!(let mut #o = #zero;)
+        }
+        None => {
+            let zero = crate::ast::zero_lit(func.float);
+            quote!(let mut #o: #float = #zero;)
+        }
+    });
+    let out_args = wrt.iter().zip(&outs).map(|(p, o)| match &p.array {
+        Some(a) if a.dynamic => quote!(&mut #o[..]),
+        _ => quote!(&mut #o),
+    });
+    quote! {
+        #[doc = #into_doc]
+        #(#kept)*
+        #allow
+        #vis fn #into_name #generics (#(#params,)* #(#out_params),*) -> #float #where_clause {
             #body
-            (#(#outputs),*)
+            #(#scalar_writes)*
+            #ret
+        }
+
+        #[doc = #doc]
+        #(#kept)*
+        #allow
+        #vis fn #name #generics (#(#params),*) -> (#(#slots),*) #where_clause {
+            #(#allocs)*
+            let __ad_value = #into_name(#(#args,)* #(#out_args),*);
+            (__ad_value, #(#outs),*)
         }
     }
 }

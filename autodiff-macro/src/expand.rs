@@ -3,7 +3,7 @@
 use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
-use crate::{codegen, fallback, lower, reverse, simplify};
+use crate::{codegen, fallback, lower, reverse, reverse_regions, simplify};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ItemFn;
@@ -30,7 +30,11 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let (Some(sig), Some(forward)) = (sig, forward) else {
         unreachable!("a signature that failed validation recorded an error");
     };
-    let gradient = simplify::simplify(&reverse::reverse(&forward));
+    let gradient = if forward.is_straight_line() {
+        simplify::simplify(&reverse::reverse(&forward))
+    } else {
+        reverse_regions::reverse(&forward)
+    };
     let grad_fn = codegen::grad_fn(&sig, &gradient);
     quote! {
         #item

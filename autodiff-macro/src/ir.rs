@@ -54,11 +54,94 @@ impl Float {
     }
 }
 
-/// The type of a value: floats carry gradients, integers and booleans do not.
+/// The type of a value: floats (and arrays of them) carry gradients,
+/// integers and booleans do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {
     Float,
     Int,
+    Bool,
+    /// An array, slice or `Vec` of floats (possibly nested).
+    Array,
+}
+
+/// A piece of the Rust source of a passive expression: user tokens, or a
+/// value of the IR (a loop index, an array, an integer variable).
+#[derive(Clone, Debug)]
+pub enum Piece {
+    Tokens(TokenStream),
+    Value(ValueId),
+    /// `( … )`
+    Paren(Vec<Piece>),
+    /// `[ … ]`
+    Bracket(Vec<Piece>),
+}
+
+/// The text of passive pieces, with IR values as `%n`.
+pub fn pieces_text(pieces: &[Piece]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Tokens(t) => out.push_str(&t.to_string()),
+            Piece::Value(v) => out.push_str(&v.to_string()),
+            Piece::Paren(inner) => out.push_str(&format!("({})", pieces_text(inner))),
+            Piece::Bracket(inner) => out.push_str(&format!("[{}]", pieces_text(inner))),
+        }
+    }
+    out
+}
+
+/// A statement of a structured body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// Evaluate the instruction that defines this value.
+    Def(ValueId),
+    /// `dst = src` on a mutable variable defined earlier.
+    Assign { dst: ValueId, src: ValueId },
+    /// `arr[i][j] = value`.
+    Store {
+        arr: ValueId,
+        index: Vec<ValueId>,
+        value: ValueId,
+    },
+    /// `if cond { then } else { els }`.
+    If {
+        cond: ValueId,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+    },
+    /// `for var in start..end` (or `(start..end).rev()`), `var` defined here.
+    For {
+        var: ValueId,
+        start: ValueId,
+        end: ValueId,
+        rev: bool,
+        body: Vec<Stmt>,
+    },
+    /// `while { head; cond } { body }`: `head` computes `cond` before each iteration.
+    While {
+        head: Vec<Stmt>,
+        cond: ValueId,
+        body: Vec<Stmt>,
+    },
+    /// `dst += src` (adjoint accumulation).
+    AddAssign { dst: ValueId, src: ValueId },
+    /// `arr[i][j] += value` (adjoint accumulation into an array).
+    AddStore {
+        arr: ValueId,
+        index: Vec<ValueId>,
+        value: ValueId,
+    },
+    /// `v = 0` for a float adjoint.
+    Clear(ValueId),
+    /// `arr[i][j] = 0`.
+    ClearStore { arr: ValueId, index: Vec<ValueId> },
+    /// Saves the value of `v` on the tape before it is overwritten.
+    Push(ValueId),
+    /// Restores `v` from the tape.
+    Pop(ValueId),
+    /// `v += 1` (the trip count of a `while` loop).
+    Count(ValueId),
 }
 
 /// One instruction; it defines one value.
@@ -70,11 +153,25 @@ pub enum Inst {
     Lit { text: String, value: f64 },
     /// A float constant in scope, named by a path (`PI`, `std::f64::consts::E`).
     Extern(Vec<String>),
-    /// A constant expression with no gradient (an integer parameter, `n as f64`):
-    /// its Rust source is `Func::passive[index]`.
+    /// An expression with no gradient (an integer parameter, `n as f64`,
+    /// `i + 1`, a condition): its Rust source is `Func::passive[index]`.
     Passive { index: usize, ty: Ty },
     /// An operation of the rules table on earlier values.
     Op { op: Op, args: Vec<ValueId> },
+    /// A copy of another value (the initial value of a mutable variable).
+    Copy(ValueId),
+    /// An array parameter (by reference), with its index in the signature.
+    ArrayParam(usize),
+    /// A local array `[elem; len]`; `len` is the passive source at that index.
+    ArrayRepeat { elem: ValueId, len: usize },
+    /// A local array `[a, b, c]`.
+    ArrayList(Vec<ValueId>),
+    /// `arr[i][j]`: an element of an array value.
+    Load { arr: ValueId, index: Vec<ValueId> },
+    /// A default value for a variable declared before it is assigned.
+    Zero,
+    /// An array of zeros shaped like another array value (an adjoint).
+    ZeroLike(ValueId),
 }
 
 impl Inst {
@@ -86,11 +183,17 @@ impl Inst {
         }
     }
 
-    /// The values this instruction reads.
-    pub fn operands(&self) -> &[ValueId] {
+    /// The values this instruction reads (passive pieces excluded).
+    pub fn operands(&self) -> Vec<ValueId> {
         match self {
-            Inst::Op { args, .. } => args,
-            _ => &[],
+            Inst::Op { args, .. } | Inst::ArrayList(args) => args.clone(),
+            Inst::Copy(v) => vec![*v],
+            Inst::ArrayRepeat { elem, .. } => vec![*elem],
+            Inst::ZeroLike(v) => vec![*v],
+            Inst::Load { arr, index } => {
+                std::iter::once(*arr).chain(index.iter().copied()).collect()
+            }
+            _ => Vec::new(),
         }
     }
 }
@@ -114,8 +217,16 @@ pub struct Func {
     pub spans: Vec<Span>,
     /// User-facing name of each value, when it was bound to a variable.
     pub names: Vec<Option<String>>,
-    /// Source of each passive (constant, non-differentiated) expression.
-    pub passive: Vec<TokenStream>,
+    /// Source of each passive (non-differentiated) expression.
+    pub passive: Vec<Vec<Piece>>,
+    /// The structured body; empty for straight-line code, where the
+    /// instructions run in order.
+    pub body: Vec<Stmt>,
+    /// The type of each value (parallel to `insts`).
+    pub tys: Vec<Ty>,
+    /// Structured code: values defined inside loops or branches that code
+    /// elsewhere reads, so codegen declares them at the top.
+    pub hoisted: Vec<ValueId>,
     /// What the function returns: the value, then (after `reverse`) one
     /// gradient per differentiated parameter.
     pub outputs: Vec<ValueId>,
@@ -131,13 +242,31 @@ impl Func {
             spans: Vec::new(),
             names: Vec::new(),
             passive: Vec::new(),
+            body: Vec::new(),
+            tys: Vec::new(),
+            hoisted: Vec::new(),
             outputs: Vec::new(),
         }
+    }
+
+    /// Whether the body is straight-line code (no structured statements).
+    pub fn is_straight_line(&self) -> bool {
+        self.body.is_empty()
     }
 
     /// Appends an instruction and returns the value it defines.
     pub fn push(&mut self, inst: Inst, span: Span) -> ValueId {
         let id = ValueId(self.insts.len() as u32);
+        let ty = match &inst {
+            Inst::Passive { ty, .. } => *ty,
+            Inst::ArrayParam(_)
+            | Inst::ArrayRepeat { .. }
+            | Inst::ArrayList(_)
+            | Inst::ZeroLike(_) => Ty::Array,
+            Inst::Copy(v) => self.tys[v.index()],
+            _ => Ty::Float,
+        };
+        self.tys.push(ty);
         self.insts.push(inst);
         self.spans.push(span);
         self.names.push(None);
@@ -156,10 +285,7 @@ impl Func {
 
     /// The type of `v`.
     pub fn ty(&self, v: ValueId) -> Ty {
-        match self.inst(v) {
-            Inst::Passive { ty, .. } => *ty,
-            _ => Ty::Float,
-        }
+        self.tys[v.index()]
     }
 
     /// The span of `v`.
@@ -176,6 +302,140 @@ pub fn lit_inst(value: f64) -> Inst {
     }
 }
 
+impl Ty {
+    fn name(self, float: Float) -> &'static str {
+        match self {
+            Ty::Float => float.name(),
+            Ty::Int => "int",
+            Ty::Bool => "bool",
+            Ty::Array => "array",
+        }
+    }
+}
+
+impl Func {
+    /// The source text of a passive expression, with IR values as `%n`.
+    pub fn passive_text(&self, index: usize) -> String {
+        pieces_text(&self.passive[index])
+    }
+
+    fn fmt_inst(&self, f: &mut fmt::Formatter, indent: usize, i: usize) -> fmt::Result {
+        let pad = "  ".repeat(indent);
+        write!(f, "{pad}%{i} = ")?;
+        let list = |f: &mut fmt::Formatter, args: &[ValueId]| -> fmt::Result {
+            for (j, a) in args.iter().enumerate() {
+                let sep = if j == 0 { " " } else { ", " };
+                write!(f, "{sep}{a}")?;
+            }
+            Ok(())
+        };
+        let inst = &self.insts[i];
+        match inst {
+            Inst::Param(index) => write!(f, "param {index} {}", self.params[*index].name)?,
+            Inst::ArrayParam(index) => {
+                write!(f, "array param {index} {}", self.params[*index].name)?
+            }
+            Inst::Lit { text, .. } => write!(f, "lit {text}")?,
+            Inst::Extern(path) => write!(f, "extern {}", path.join("::"))?,
+            Inst::Passive { index, ty } => write!(
+                f,
+                "passive {} `{}`",
+                ty.name(self.float),
+                self.passive_text(*index)
+            )?,
+            Inst::Op { op, args } => {
+                write!(f, "{}", op.name())?;
+                list(f, args)?;
+            }
+            Inst::Copy(v) => write!(f, "copy {v}")?,
+            Inst::ArrayRepeat { elem, len } => {
+                write!(f, "array [{elem}; {}]", pieces_text(&self.passive[*len]))?
+            }
+            Inst::ZeroLike(v) => write!(f, "zeros like {v}")?,
+            Inst::ArrayList(args) => {
+                write!(f, "array")?;
+                list(f, args)?;
+            }
+            Inst::Load { arr, index } => {
+                write!(f, "load {arr}")?;
+                for ix in index {
+                    write!(f, "[{ix}]")?;
+                }
+            }
+            Inst::Zero => write!(f, "zero")?,
+        }
+        if let (Some(name), false) = (&self.names[i], matches!(inst, Inst::Param(_))) {
+            write!(f, "  // {name}")?;
+        }
+        writeln!(f)
+    }
+
+    fn fmt_block(&self, f: &mut fmt::Formatter, indent: usize, block: &[Stmt]) -> fmt::Result {
+        let pad = "  ".repeat(indent);
+        for stmt in block {
+            match stmt {
+                Stmt::Def(v) => self.fmt_inst(f, indent, v.index())?,
+                Stmt::Assign { dst, src } => writeln!(f, "{pad}{dst} := {src}")?,
+                Stmt::Store { arr, index, value } => {
+                    write!(f, "{pad}store {arr}")?;
+                    for ix in index {
+                        write!(f, "[{ix}]")?;
+                    }
+                    writeln!(f, " = {value}")?;
+                }
+                Stmt::If { cond, then, els } => {
+                    writeln!(f, "{pad}if {cond} {{")?;
+                    self.fmt_block(f, indent + 1, then)?;
+                    if !els.is_empty() {
+                        writeln!(f, "{pad}}} else {{")?;
+                        self.fmt_block(f, indent + 1, els)?;
+                    }
+                    writeln!(f, "{pad}}}")?;
+                }
+                Stmt::For {
+                    var,
+                    start,
+                    end,
+                    rev,
+                    body,
+                } => {
+                    let rev = if *rev { " rev" } else { "" };
+                    writeln!(f, "{pad}for {var} in {start}..{end}{rev} {{")?;
+                    self.fmt_block(f, indent + 1, body)?;
+                    writeln!(f, "{pad}}}")?;
+                }
+                Stmt::While { head, cond, body } => {
+                    writeln!(f, "{pad}while {{")?;
+                    self.fmt_block(f, indent + 1, head)?;
+                    writeln!(f, "{pad}}} {cond} {{")?;
+                    self.fmt_block(f, indent + 1, body)?;
+                    writeln!(f, "{pad}}}")?;
+                }
+                Stmt::AddAssign { dst, src } => writeln!(f, "{pad}{dst} += {src}")?,
+                Stmt::AddStore { arr, index, value } => {
+                    write!(f, "{pad}{arr}")?;
+                    for ix in index {
+                        write!(f, "[{ix}]")?;
+                    }
+                    writeln!(f, " += {value}")?;
+                }
+                Stmt::Clear(v) => writeln!(f, "{pad}{v} := 0")?,
+                Stmt::ClearStore { arr, index } => {
+                    write!(f, "{pad}{arr}")?;
+                    for ix in index {
+                        write!(f, "[{ix}]")?;
+                    }
+                    writeln!(f, " := 0")?;
+                }
+                Stmt::Push(v) => writeln!(f, "{pad}push {v}")?,
+                Stmt::Pop(v) => writeln!(f, "{pad}pop {v}")?,
+                Stmt::Count(v) => writeln!(f, "{pad}{v} += 1")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Func {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let float = self.float.name();
@@ -186,9 +446,11 @@ impl fmt::Display for Func {
             }
             let ty = match p.ty {
                 Ty::Float => float,
-                Ty::Int => "const",
+                Ty::Array => "array",
+                _ => "const",
             };
-            let wrt = if p.wrt || p.ty != Ty::Float {
+            let differentiable = matches!(p.ty, Ty::Float | Ty::Array);
+            let wrt = if p.wrt || !differentiable {
                 ""
             } else {
                 " nograd"
@@ -196,31 +458,12 @@ impl fmt::Display for Func {
             write!(f, "{}: {ty}{wrt}", p.name)?;
         }
         writeln!(f, ") -> {float}")?;
-        for (i, inst) in self.insts.iter().enumerate() {
-            write!(f, "  %{i} = ")?;
-            match inst {
-                Inst::Param(index) => write!(f, "param {index} {}", self.params[*index].name)?,
-                Inst::Lit { text, .. } => write!(f, "lit {text}")?,
-                Inst::Extern(path) => write!(f, "extern {}", path.join("::"))?,
-                Inst::Passive { index, ty } => {
-                    let ty = match ty {
-                        Ty::Float => float,
-                        Ty::Int => "int",
-                    };
-                    write!(f, "passive {ty} `{}`", self.passive[*index])?
-                }
-                Inst::Op { op, args } => {
-                    write!(f, "{}", op.name())?;
-                    for (j, a) in args.iter().enumerate() {
-                        let sep = if j == 0 { " " } else { ", " };
-                        write!(f, "{sep}{a}")?;
-                    }
-                }
+        if self.is_straight_line() {
+            for i in 0..self.insts.len() {
+                self.fmt_inst(f, 1, i)?;
             }
-            if let (Some(name), false) = (&self.names[i], matches!(inst, Inst::Param(_))) {
-                write!(f, "  // {name}")?;
-            }
-            writeln!(f)?;
+        } else {
+            self.fmt_block(f, 1, &self.body)?;
         }
         write!(f, "  ret")?;
         for (j, v) in self.outputs.iter().enumerate() {

@@ -17,6 +17,7 @@ mod fallback;
 mod ir;
 mod lower;
 mod reverse;
+mod reverse_regions;
 mod rules;
 mod simplify;
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub fn active(func: &Func) -> Vec<bool> {
         active[i] = match inst {
             Inst::Param(p) => func.params[*p].wrt,
             Inst::Op { args, .. } => args.iter().any(|a| active[a.index()]),
-            Inst::Lit { .. } | Inst::Extern(_) | Inst::Passive { .. } => false,
+            _ => false,
         };
     }
     active

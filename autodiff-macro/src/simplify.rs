@@ -21,15 +21,16 @@ enum Key {
     Op(Op, Vec<ValueId>),
 }
 
-fn key(inst: &Inst) -> Key {
-    match inst {
+fn key(inst: &Inst) -> Option<Key> {
+    Some(match inst {
         Inst::Param(p) => Key::Param(*p),
         // Literals with the same value but different spelling are the same.
         Inst::Lit { value, .. } => Key::Lit(value.to_bits()),
         Inst::Extern(path) => Key::Extern(path.clone()),
         Inst::Passive { index, .. } => Key::Passive(*index),
         Inst::Op { op, args } => Key::Op(*op, args.clone()),
-    }
+        _ => return None,
+    })
 }
 
 struct Rewriter {
@@ -55,7 +56,9 @@ impl Rewriter {
     }
 
     fn emit(&mut self, inst: Inst, span: proc_macro2::Span) -> ValueId {
-        let k = key(&inst);
+        let Some(k) = key(&inst) else {
+            return self.out.push(inst, span);
+        };
         if let Some(v) = self.numbering.get(&k) {
             return *v;
         }

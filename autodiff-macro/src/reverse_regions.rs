@@ -1,0 +1,585 @@
+//! The reverse sweep of structured code (branches, loops, arrays), the way
+//! Tapenade and Clad differentiate loops: a pure function from IR to IR.
+//!
+//! The forward sweep runs the user's code; before a statement overwrites a
+//! value that the reverse sweep will read (a value defined inside a loop, or
+//! a variable assigned again) it pushes the old value on a tape. The reverse
+//! sweep walks the statements backwards: each definition hands its adjoint to
+//! its operands through the rule's `vjp` and then pops the value it had
+//! overwritten, so every value the rules read is the one the forward sweep
+//! saw. Branches replay with the same condition (itself taped inside loops);
+//! `for` loops run their range backwards; `while` loops count their trips and
+//! replay them as a counted loop. Array reads scatter into adjoint arrays and
+//! array writes gather from them. Values never overwritten are never taped.
+
+use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId};
+use crate::rules::Emit;
+use proc_macro2::Span;
+use std::collections::{HashMap, HashSet};
+
+/// Which values depend on a differentiated parameter (a fixpoint over loops).
+pub fn active(func: &Func) -> HashSet<ValueId> {
+    let mut active = HashSet::new();
+    loop {
+        let before = active.len();
+        walk(&func.body, &mut |stmt| match stmt {
+            Stmt::Def(v) => {
+                let on = match func.inst(*v) {
+                    Inst::Param(p) | Inst::ArrayParam(p) => func.params[*p].wrt,
+                    Inst::Op { args, .. } | Inst::ArrayList(args) => {
+                        args.iter().any(|a| active.contains(a))
+                    }
+                    Inst::Copy(s) => active.contains(s),
+                    Inst::Load { arr, .. } => active.contains(arr),
+                    _ => false,
+                };
+                if on && matches!(func.ty(*v), Ty::Float | Ty::Array) {
+                    active.insert(*v);
+                }
+            }
+            Stmt::Assign { dst, src } if active.contains(src) && func.ty(*dst) == Ty::Float => {
+                active.insert(*dst);
+            }
+            Stmt::Store { arr, value, .. } if active.contains(value) => {
+                active.insert(*arr);
+            }
+            _ => {}
+        });
+        if active.len() == before {
+            return active;
+        }
+    }
+}
+
+/// Calls `f` on every statement, nested ones included.
+fn walk(block: &[Stmt], f: &mut impl FnMut(&Stmt)) {
+    for stmt in block {
+        f(stmt);
+        match stmt {
+            Stmt::If { then, els, .. } => {
+                walk(then, f);
+                walk(els, f);
+            }
+            Stmt::For { body, .. } => walk(body, f),
+            Stmt::While { head, body, .. } => {
+                walk(head, f);
+                walk(body, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Sweep<'a> {
+    fwd: &'a Func,
+    out: Func,
+    active: HashSet<ValueId>,
+    /// The adjoint of each active value.
+    adj: HashMap<ValueId, ValueId>,
+    /// Values whose overwrite is saved on the tape.
+    taped: HashSet<ValueId>,
+    /// The trip counter of each `while` loop, by the loop's condition value.
+    counters: HashMap<ValueId, ValueId>,
+    /// How many loops the statement being reversed is in.
+    loop_depth: usize,
+}
+
+impl Sweep<'_> {
+    fn emit(&mut self, span: Span) -> Emit<'_> {
+        Emit {
+            func: &mut self.out,
+            span,
+        }
+    }
+
+    /// Defines, in `block`, every instruction pushed since `from`.
+    fn def_since(&self, from: usize, block: &mut Vec<Stmt>) {
+        for i in from..self.out.insts.len() {
+            block.push(Stmt::Def(ValueId(i as u32)));
+        }
+    }
+
+    fn is_active(&self, v: ValueId) -> bool {
+        self.active.contains(&v)
+    }
+
+    /// `t = dv; dv = 0`: takes the adjoint of `v` for its operands.
+    fn take(&mut self, v: ValueId, block: &mut Vec<Stmt>) -> ValueId {
+        let dv = self.adj[&v];
+        let span = self.fwd.span(v);
+        let t = self.out.push(Inst::Copy(dv), span);
+        block.push(Stmt::Def(t));
+        block.push(Stmt::Clear(dv));
+        t
+    }
+
+    /// The reverse of a block: its statements' adjoints, last first.
+    fn block(&mut self, fwd: &[Stmt]) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        for stmt in fwd.iter().rev() {
+            self.stmt(stmt, &mut out);
+        }
+        out
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, out: &mut Vec<Stmt>) {
+        match stmt {
+            Stmt::Def(v) => {
+                let v = *v;
+                if self.is_active(v) && self.fwd.ty(v) == Ty::Float {
+                    self.def_adjoint(v, out);
+                }
+                if self.is_active(v)
+                    && let Inst::ArrayList(elems) = self.fwd.inst(v)
+                {
+                    // `[a, b, c]`: each element's adjoint is its slot's.
+                    let elems = elems.clone();
+                    let da = self.adj[&v];
+                    for (k, e) in elems.iter().enumerate() {
+                        if !self.is_active(*e) {
+                            continue;
+                        }
+                        let span = self.fwd.span(*e);
+                        let index = self.out.passive.len();
+                        self.out.passive.push(vec![Piece::Tokens(
+                            format!("{k}usize").parse().expect("int"),
+                        )]);
+                        let k = self.out.push(Inst::Passive { index, ty: Ty::Int }, span);
+                        let t = self.out.push(
+                            Inst::Load {
+                                arr: da,
+                                index: vec![k],
+                            },
+                            span,
+                        );
+                        out.push(Stmt::Def(k));
+                        out.push(Stmt::Def(t));
+                        out.push(Stmt::AddAssign {
+                            dst: self.adj[e],
+                            src: t,
+                        });
+                    }
+                }
+                // A definition outside loops overwrites nothing.
+                if self.taped.contains(&v) && self.loop_depth > 0 {
+                    out.push(Stmt::Pop(v));
+                }
+            }
+            Stmt::Assign { dst, src } => {
+                if self.is_active(*dst) {
+                    let t = self.take(*dst, out);
+                    if self.is_active(*src) {
+                        out.push(Stmt::AddAssign {
+                            dst: self.adj[src],
+                            src: t,
+                        });
+                    }
+                }
+                if self.taped.contains(dst) {
+                    out.push(Stmt::Pop(*dst));
+                }
+            }
+            Stmt::Store { arr, index, value } if self.is_active(*arr) => {
+                let da = self.adj[arr];
+                if self.is_active(*value) {
+                    let t = self.out.push(
+                        Inst::Load {
+                            arr: da,
+                            index: index.clone(),
+                        },
+                        self.fwd.span(*value),
+                    );
+                    out.push(Stmt::Def(t));
+                    out.push(Stmt::AddAssign {
+                        dst: self.adj[value],
+                        src: t,
+                    });
+                }
+                out.push(Stmt::ClearStore {
+                    arr: da,
+                    index: index.clone(),
+                });
+            }
+            Stmt::If { cond, then, els } => {
+                let then = self.block(then);
+                let els = self.block(els);
+                if !then.is_empty() || !els.is_empty() {
+                    out.push(Stmt::If {
+                        cond: *cond,
+                        then,
+                        els,
+                    });
+                }
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => {
+                self.loop_depth += 1;
+                let body = self.block(body);
+                self.loop_depth -= 1;
+                if !body.is_empty() {
+                    out.push(Stmt::For {
+                        var: *var,
+                        start: *start,
+                        end: *end,
+                        rev: !rev,
+                        body,
+                    });
+                }
+            }
+            Stmt::While { cond, body, .. } => {
+                self.loop_depth += 1;
+                let body = self.block(body);
+                self.loop_depth -= 1;
+                let count = self.counters[cond];
+                if !body.is_empty() {
+                    let span = self.fwd.span(*cond);
+                    let index = self.out.passive.len();
+                    self.out
+                        .passive
+                        .push(vec![Piece::Tokens(quote::quote!(0usize))]);
+                    let zero = self.out.push(Inst::Passive { index, ty: Ty::Int }, span);
+                    let var = self.out.push(Inst::Zero, span);
+                    self.out.tys[var.index()] = Ty::Int;
+                    out.push(Stmt::Def(zero));
+                    out.push(Stmt::For {
+                        var,
+                        start: zero,
+                        end: count,
+                        rev: false,
+                        body,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The adjoint of the definition of the active float `v`.
+    fn def_adjoint(&mut self, v: ValueId, out: &mut Vec<Stmt>) {
+        match self.fwd.inst(v).clone() {
+            Inst::Op { op, args } => {
+                let t = self.take(v, out);
+                let rule = op.rule();
+                let from = self.out.insts.len();
+                let span = self.fwd.span(v);
+                let contributions = (rule.vjp)(&mut self.emit(span), t, &args, v);
+                self.def_since(from, out);
+                for (k, (arg, c)) in args.iter().zip(contributions).enumerate() {
+                    let Some(c) = c else { continue };
+                    if rule.int_args.contains(&k) || !self.is_active(*arg) {
+                        continue;
+                    }
+                    out.push(Stmt::AddAssign {
+                        dst: self.adj[arg],
+                        src: c,
+                    });
+                }
+            }
+            Inst::Copy(src) => {
+                let t = self.take(v, out);
+                if self.is_active(src) {
+                    out.push(Stmt::AddAssign {
+                        dst: self.adj[&src],
+                        src: t,
+                    });
+                }
+            }
+            Inst::Load { arr, index } => {
+                let t = self.take(v, out);
+                if self.is_active(arr) {
+                    out.push(Stmt::AddStore {
+                        arr: self.adj[&arr],
+                        index,
+                        value: t,
+                    });
+                }
+            }
+            // Parameters keep their adjoint: it is the gradient.
+            _ => {}
+        }
+    }
+}
+
+/// Every value the statements read.
+fn reads(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
+    let mut set = HashSet::new();
+    let add_pieces = |set: &mut HashSet<ValueId>, pieces: &[Piece]| {
+        fn go(set: &mut HashSet<ValueId>, pieces: &[Piece]) {
+            for p in pieces {
+                match p {
+                    Piece::Value(v) => {
+                        set.insert(*v);
+                    }
+                    Piece::Paren(inner) | Piece::Bracket(inner) => go(set, inner),
+                    Piece::Tokens(_) => {}
+                }
+            }
+        }
+        go(set, pieces);
+    };
+    walk(block, &mut |stmt| match stmt {
+        Stmt::Def(v) => {
+            let inst = func.inst(*v);
+            set.extend(inst.operands());
+            if let Inst::Passive { index, .. } = inst {
+                add_pieces(&mut set, &func.passive[*index]);
+            }
+        }
+        Stmt::Assign { src, .. } | Stmt::AddAssign { src, .. } => {
+            set.insert(*src);
+        }
+        Stmt::Store { index, value, .. } | Stmt::AddStore { index, value, .. } => {
+            set.extend(index.iter().copied());
+            set.insert(*value);
+        }
+        Stmt::ClearStore { index, .. } => set.extend(index.iter().copied()),
+        Stmt::If { cond, .. } => {
+            set.insert(*cond);
+        }
+        Stmt::For { start, end, .. } => {
+            set.insert(*start);
+            set.insert(*end);
+        }
+        _ => {}
+    });
+    set
+}
+
+/// Values defined inside loops, or assigned after their definition: the
+/// ones whose old values may be gone when the reverse sweep needs them.
+/// Loop variables are left out: the reverse loop recreates them. `while`
+/// heads are left out: the reverse sweep never replays them.
+fn overwritten(block: &[Stmt], in_loop: bool, set: &mut HashSet<ValueId>) {
+    for stmt in block {
+        match stmt {
+            Stmt::Def(v) if in_loop => {
+                set.insert(*v);
+            }
+            Stmt::Assign { dst, .. } => {
+                set.insert(*dst);
+            }
+            Stmt::If { then, els, .. } => {
+                overwritten(then, in_loop, set);
+                overwritten(els, in_loop, set);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => overwritten(body, true, set),
+            _ => {}
+        }
+    }
+}
+
+/// The forward sweep: the user's code, with a push before each overwrite of
+/// a taped value and a trip counter on each `while` loop.
+fn augment(
+    block: &[Stmt],
+    taped: &HashSet<ValueId>,
+    counters: &HashMap<ValueId, ValueId>,
+    in_loop: bool,
+) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    for stmt in block {
+        match stmt {
+            Stmt::Def(v) if in_loop && taped.contains(v) => {
+                out.push(Stmt::Push(*v));
+                out.push(stmt.clone());
+            }
+            Stmt::Assign { dst: v, .. } if taped.contains(v) => {
+                out.push(Stmt::Push(*v));
+                out.push(stmt.clone());
+            }
+            Stmt::If { cond, then, els } => out.push(Stmt::If {
+                cond: *cond,
+                then: augment(then, taped, counters, in_loop),
+                els: augment(els, taped, counters, in_loop),
+            }),
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => out.push(Stmt::For {
+                var: *var,
+                start: *start,
+                end: *end,
+                rev: *rev,
+                body: augment(body, taped, counters, true),
+            }),
+            Stmt::While { head, cond, body } => {
+                let count = counters[cond];
+                if in_loop && taped.contains(&count) {
+                    out.push(Stmt::Push(count));
+                }
+                out.push(Stmt::Def(count));
+                let mut body = augment(body, taped, counters, true);
+                body.push(Stmt::Count(count));
+                out.push(Stmt::While {
+                    head: head.clone(),
+                    cond: *cond,
+                    body,
+                });
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out
+}
+
+/// Values defined inside nested blocks of the forward sweep: codegen declares
+/// them at the top so the reverse sweep can read them.
+fn nested_defs(block: &[Stmt], depth: usize, out: &mut Vec<ValueId>) {
+    for stmt in block {
+        match stmt {
+            Stmt::Def(v) if depth > 0 => out.push(*v),
+            Stmt::If { then, els, .. } => {
+                nested_defs(then, depth + 1, out);
+                nested_defs(els, depth + 1, out);
+            }
+            Stmt::For { body, .. } => nested_defs(body, depth + 1, out),
+            Stmt::While { head, body, .. } => {
+                nested_defs(head, depth + 1, out);
+                nested_defs(body, depth + 1, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Trip counters for every `while` loop, keyed by its condition.
+fn make_counters(block: &[Stmt], out: &mut Func, counters: &mut HashMap<ValueId, ValueId>) {
+    walk(block, &mut |stmt| {
+        if let Stmt::While { cond, .. } = stmt {
+            let index = out.passive.len();
+            out.passive.push(vec![Piece::Tokens(quote::quote!(0usize))]);
+            let span = out.spans[cond.index()];
+            let c = out.push(Inst::Passive { index, ty: Ty::Int }, span);
+            out.names[c.index()] = Some("trips".into());
+            counters.insert(*cond, c);
+        }
+    });
+}
+
+// Input:  for %i in %s..%e { %t = load %x[%i]; %u = mul %acc, %t; %acc := %u }
+// Output: the forward sweep with `push %t`, `push %acc` …, then the adjoints of
+//         every active value and `for %i in %s..%e rev { … pop %acc … }`.
+pub fn reverse(forward: &Func) -> Func {
+    let mut out = forward.clone();
+    let mut counters = HashMap::new();
+    make_counters(&forward.body, &mut out, &mut counters);
+    let active = active(forward);
+    // Adjoint variables, declared between the sweeps.
+    let mut adj = HashMap::new();
+    let mut decls = Vec::new();
+    let mut sorted: Vec<ValueId> = active.iter().copied().collect();
+    sorted.sort();
+    for v in sorted {
+        let span = forward.span(v);
+        let d = match forward.ty(v) {
+            Ty::Array => out.push(Inst::ZeroLike(v), span),
+            _ => out.push(Inst::Zero, span),
+        };
+        if let Some(name) = &forward.names[v.index()] {
+            out.names[d.index()] = Some(format!("∂{name}"));
+        }
+        adj.insert(v, d);
+        decls.push(Stmt::Def(d));
+    }
+    // First pass: what the reverse sweep reads, to know what to tape.
+    let reads_of = |taped: HashSet<ValueId>, out: Func| {
+        let mut sweep = Sweep {
+            fwd: forward,
+            out,
+            active: active.clone(),
+            adj: adj.clone(),
+            taped,
+            counters: counters.clone(),
+            loop_depth: 0,
+        };
+        let body = sweep.block(&forward.body);
+        (body, sweep.out)
+    };
+    let (draft, draft_func) = reads_of(HashSet::new(), out.clone());
+    let read = reads(&draft_func, &draft);
+    let mut over = HashSet::new();
+    overwritten(&forward.body, false, &mut over);
+    let mut taped: HashSet<ValueId> = over.intersection(&read).copied().collect();
+    for c in counters.values() {
+        // A trip counter is overwritten when its loop runs again.
+        if read.contains(c) && in_loop_def(&forward.body, *c, &counters) {
+            taped.insert(*c);
+        }
+    }
+    let (backward, mut out) = reads_of(taped.clone(), out);
+    let mut body = augment(&forward.body, &taped, &counters, false);
+    let mut hoisted = Vec::new();
+    nested_defs(&body, 0, &mut hoisted);
+    body.extend(decls);
+    let ret = forward.outputs[0];
+    if let Some(dret) = adj.get(&ret) {
+        let span = forward.span(ret);
+        let one = out.lit(1.0, span);
+        body.push(Stmt::Def(one));
+        body.push(Stmt::AddAssign {
+            dst: *dret,
+            src: one,
+        });
+    }
+    body.extend(backward);
+    let mut outputs = vec![ret];
+    for (p, param) in forward.params.iter().enumerate() {
+        if !param.wrt {
+            continue;
+        }
+        let value = forward
+            .insts
+            .iter()
+            .position(|inst| *inst == Inst::Param(p) || *inst == Inst::ArrayParam(p))
+            .map(|i| ValueId(i as u32));
+        let grad = value.and_then(|v| adj.get(&v).copied());
+        let grad = match (grad, value) {
+            (Some(g), _) => g,
+            (None, Some(v)) if forward.ty(v) == Ty::Array => {
+                let z = out.push(Inst::ZeroLike(v), forward.span(v));
+                body.push(Stmt::Def(z));
+                z
+            }
+            (None, _) => {
+                let span = forward
+                    .spans
+                    .first()
+                    .copied()
+                    .unwrap_or_else(Span::call_site);
+                let z = out.lit(0.0, span);
+                body.push(Stmt::Def(z));
+                z
+            }
+        };
+        outputs.push(grad);
+    }
+    out.body = body;
+    out.outputs = outputs;
+    out.hoisted = hoisted;
+    out
+}
+
+/// Whether the trip counter `c` of a `while` loop is defined inside another loop.
+fn in_loop_def(block: &[Stmt], c: ValueId, counters: &HashMap<ValueId, ValueId>) -> bool {
+    fn go(block: &[Stmt], c: ValueId, counters: &HashMap<ValueId, ValueId>, in_loop: bool) -> bool {
+        block.iter().any(|stmt| match stmt {
+            Stmt::If { then, els, .. } => {
+                go(then, c, counters, in_loop) || go(els, c, counters, in_loop)
+            }
+            Stmt::For { body, .. } => go(body, c, counters, true),
+            Stmt::While { cond, body, .. } => {
+                (counters.get(cond) == Some(&c) && in_loop) || go(body, c, counters, true)
+            }
+            _ => false,
+        })
+    }
+    go(block, c, counters, false)
+}

@@ -1,0 +1,392 @@
+//! Control flow, arrays, slices and loops: every construct against finite
+//! differences of the original function, and exact values where they are
+//! easy to state.
+
+// Some functions here are called only through their generated gradient,
+// and loops index several arrays at once, as numeric code does.
+#![allow(dead_code, clippy::needless_range_loop)]
+
+mod common;
+
+use autodiff_core::grad;
+use common::{check, fd};
+
+/// Checks a gradient over a flat list of coordinates against `f`.
+#[track_caller]
+fn check_flat(f: &dyn Fn(&[f64]) -> f64, value: f64, grad: &[f64], x: &[f64]) {
+    let mut all = vec![value];
+    all.extend_from_slice(grad);
+    check(f, &all, x);
+}
+
+#[grad]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * y[i];
+    }
+    s
+}
+
+#[test]
+fn dot_product_of_slices() {
+    let (v, dx, dy) = dot_grad(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]);
+    assert_eq!(v, 32.0);
+    assert_eq!(dx, vec![4.0, 5.0, 6.0]);
+    assert_eq!(dy, vec![1.0, 2.0, 3.0]);
+}
+
+#[grad]
+fn horner(c: [f64; 4], x: f64) -> f64 {
+    let mut acc = 0.0;
+    for i in (0..4).rev() {
+        acc = acc * x + c[i];
+    }
+    acc
+}
+
+#[test]
+fn horner_accumulator_overwritten_every_iteration() {
+    let c = [1.0, -2.0, 0.5, 3.0];
+    let x = 1.5;
+    let (v, dc, dx) = horner_grad(c, x);
+    let p = |x: f64| 1.0 - 2.0 * x + 0.5 * x * x + 3.0 * x * x * x;
+    assert!((v - p(x)).abs() < 1e-12);
+    assert_eq!(dc, [1.0, x, x * x, x * x * x]);
+    check(&|a| horner(c, a[0]), &[v, dx], &[x]);
+}
+
+#[grad]
+fn newton_sqrt(a: f64) -> f64 {
+    // Newton's iteration for sqrt(a): the trip count depends on the data.
+    let mut x = a;
+    let mut steps = 0;
+    while (x * x - a).abs() > 1e-12 * a && steps < 100 {
+        x = 0.5 * (x + a / x);
+        steps += 1;
+    }
+    x
+}
+
+#[test]
+fn while_loop_with_data_dependent_trip_count() {
+    for a in [0.5, 2.0, 9.0, 1e4] {
+        let (v, d) = newton_sqrt_grad(a);
+        assert!((v - a.sqrt()).abs() < 1e-9 * a.sqrt());
+        // The derivative of the iteration converges to that of sqrt.
+        assert!((d - 0.5 / a.sqrt()).abs() < 1e-6, "{a}: {d}");
+    }
+}
+
+#[grad]
+fn matvec_norm(w: [[f64; 3]; 2], x: [f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for j in 0..2 {
+        let mut row = 0.0;
+        for i in 0..3 {
+            row += w[j][i] * x[i];
+        }
+        s += row * row;
+    }
+    s
+}
+
+#[test]
+fn nested_loops_over_nested_arrays() {
+    let w = [[1.0, -2.0, 0.5], [0.3, 0.7, -1.1]];
+    let x = [0.2, -0.4, 1.5];
+    let (v, dw, dx) = matvec_norm_grad(w, x);
+    let flat =
+        |a: &[f64]| matvec_norm([[a[0], a[1], a[2]], [a[3], a[4], a[5]]], [a[6], a[7], a[8]]);
+    let mut point = Vec::new();
+    point.extend(w.iter().flatten());
+    point.extend(x);
+    let mut grad = Vec::new();
+    grad.extend(dw.iter().flatten());
+    grad.extend(dx);
+    check_flat(&flat, v, &grad, &point);
+}
+
+#[grad]
+fn relu_sum(x: &[f64], leak: f64) -> f64 {
+    let mut s = 0.0;
+    for &v in x.iter() {
+        if v > 0.0 {
+            s += v;
+        } else if v > -1.0 {
+            s += leak * v;
+        } else {
+            s -= leak;
+        }
+    }
+    s
+}
+
+#[test]
+fn branches_inside_loops() {
+    let x = [1.5, -0.5, -2.0, 0.25];
+    let (v, dx, dl) = relu_sum_grad(&x, 0.1);
+    assert!((v - (1.5 - 0.05 - 0.1 + 0.25)).abs() < 1e-12);
+    assert_eq!(dx, vec![1.0, 0.1, 0.0, 1.0]);
+    assert!((dl - (-0.5 - 1.0)).abs() < 1e-12);
+}
+
+#[grad]
+fn first_big(x: &[f64], threshold: f64) -> f64 {
+    let mut acc = 1.0;
+    for i in 0..x.len() {
+        acc *= x[i];
+        if x[i] > threshold {
+            return acc * x[i];
+        }
+    }
+    acc
+}
+
+#[test]
+fn early_return_inside_a_loop() {
+    let x = [0.5, 2.0, 5.0, 3.0];
+    let (v, dx, dt) = first_big_grad(&x, 1.0);
+    // Stops at x[1]: acc = 0.5 * 2.0, returns acc * x[1] = x0 x1²
+    assert_eq!(v, 0.5 * 2.0 * 2.0);
+    assert_eq!(dx, vec![4.0, 2.0, 0.0, 0.0]);
+    assert_eq!(dt, 0.0);
+    // No element above the threshold: the product of all.
+    let (v, dx, _) = first_big_grad(&x, 10.0);
+    assert_eq!(v, 15.0);
+    assert_eq!(dx, vec![30.0, 7.5, 3.0, 5.0]);
+}
+
+#[grad]
+fn running_max(x: &[f64]) -> f64 {
+    let mut m = x[0];
+    for i in 1..x.len() {
+        m = m.max(x[i]);
+    }
+    m * m
+}
+
+#[test]
+fn running_maximum() {
+    let (v, dx) = running_max_grad(&[1.0, 4.0, -2.0, 3.0]);
+    assert_eq!(v, 16.0);
+    assert_eq!(dx, vec![0.0, 8.0, 0.0, 0.0]);
+}
+
+#[grad]
+fn branch_value(x: f64, y: f64, flip: bool) -> f64 {
+    let a = if x > y && !flip {
+        x * y
+    } else if x < 0.0 || flip {
+        -x
+    } else {
+        y.exp()
+    };
+    let b = {
+        let t = a + 1.0;
+        t * t
+    };
+    b - x
+}
+
+#[test]
+fn if_else_as_expression_with_logic() {
+    for (x, y, flip) in [
+        (2.0, 1.0, false),
+        (-1.0, 3.0, false),
+        (0.5, 3.0, false),
+        (2.0, 1.0, true),
+    ] {
+        let (v, dx, dy) = branch_value_grad(x, y, flip);
+        check(&|a| branch_value(a[0], a[1], flip), &[v, dx, dy], &[x, y]);
+    }
+}
+
+#[grad]
+fn loop_forms(x: [f64; 4], v: Vec<f64>, n: usize) -> f64 {
+    let mut s = 0.0;
+    for i in 0..=2 {
+        s += x[i] * (i as f64);
+    }
+    for (i, a) in x.iter().enumerate() {
+        s += a * (i + n) as f64;
+    }
+    for (a, b) in x.iter().zip(v.iter()) {
+        s += a * b;
+    }
+    for a in &v {
+        s += a * a;
+    }
+    for a in x {
+        s += a.sin();
+    }
+    let mut k = 0;
+    loop {
+        s += v[k] * x[k];
+        k += 1;
+        if k >= 2 {
+            break;
+        }
+    }
+    s
+}
+
+#[test]
+fn every_loop_form() {
+    let x = [0.3, -1.2, 2.0, 0.7];
+    let v = vec![1.5, -0.5, 0.25];
+    let (val, dx, dv) = loop_forms_grad(x, v.clone(), 2);
+    let flat = |a: &[f64]| loop_forms([a[0], a[1], a[2], a[3]], a[4..].to_vec(), 2);
+    let mut point = x.to_vec();
+    point.extend(&v);
+    let mut grad = dx.to_vec();
+    grad.extend(&dv);
+    check_flat(&flat, val, &grad, &point);
+}
+
+#[grad]
+fn iterator_sums(x: &[f64], y: &[f64]) -> f64 {
+    let total = x.iter().sum::<f64>();
+    let squares = x.iter().map(|v| v * v).sum::<f64>();
+    let dot = x.iter().zip(y.iter()).map(|(a, b)| a * b).sum::<f64>();
+    total + squares * dot
+}
+
+#[test]
+fn iterator_sums_people_write() {
+    let x = [1.0, 2.0, -0.5];
+    let y = [0.5, -1.0, 3.0];
+    let (v, dx, dy) = iterator_sums_grad(&x, &y);
+    let flat = |a: &[f64]| iterator_sums(&a[..3], &a[3..]);
+    let mut point = x.to_vec();
+    point.extend(y);
+    let mut grad = dx.clone();
+    grad.extend(&dy);
+    check_flat(&flat, v, &grad, &point);
+}
+
+#[grad]
+fn local_arrays(x: [f64; 3], w: f64) -> f64 {
+    let mut s = [0.0; 3];
+    let pair = [w, w * w];
+    for j in 0..3 {
+        s[j] = x[j] * pair[0];
+        s[j] += pair[1];
+    }
+    let mut t = 0.0;
+    for j in 0..s.len() {
+        let k = (j + 1) % 3;
+        t += s[j] * s[k];
+    }
+    t
+}
+
+#[test]
+fn local_array_reads_and_writes() {
+    let x = [0.5, -1.0, 2.0];
+    let (v, dx, dw) = local_arrays_grad(x, 0.7);
+    let flat = |a: &[f64]| local_arrays([a[0], a[1], a[2]], a[3]);
+    let mut grad = dx.to_vec();
+    grad.push(dw);
+    check_flat(&flat, v, &grad, &[0.5, -1.0, 2.0, 0.7]);
+}
+
+#[grad]
+fn softmax_loss(logits: &[f64], label: usize) -> f64 {
+    let mut m = logits[0];
+    for &z in logits.iter() {
+        m = m.max(z);
+    }
+    let mut total = 0.0;
+    for &z in logits.iter() {
+        total += (z - m).exp();
+    }
+    -(logits[label] - m) + total.ln()
+}
+
+#[test]
+fn softmax_cross_entropy_gradient_is_p_minus_onehot() {
+    let z = [1.0, 2.0, 0.5];
+    let (_, dz) = softmax_loss_grad(&z, 1);
+    let e: Vec<f64> = z.iter().map(|v| v.exp()).collect();
+    let s: f64 = e.iter().sum();
+    for k in 0..3 {
+        let want = e[k] / s - if k == 1 { 1.0 } else { 0.0 };
+        assert!((dz[k] - want).abs() < 1e-12, "{k}: {} vs {want}", dz[k]);
+    }
+}
+
+#[test]
+fn finite_difference_helper_sanity() {
+    // The oracle itself: d/dx x³ at 2 is 12.
+    assert!((fd(&|a| a[0] * a[0] * a[0], &[2.0], 0) - 12.0).abs() < 1e-6);
+}
+
+#[grad]
+fn weighted(x: &[f64], w: Vec<f64>, scale: f64, rows: &[[f64; 2]]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * w[i] * scale + rows[i][0] * rows[i][1];
+    }
+    s
+}
+
+#[test]
+fn grad_into_overwrites_outputs_and_allocates_nothing_itself() {
+    let x = [1.0, 2.0];
+    let w = vec![3.0, -1.0];
+    let rows = [[1.0, 2.0], [0.5, 4.0]];
+    // Outputs start with garbage: they are overwritten, not accumulated into.
+    let mut gx = [9.0, 9.0];
+    let mut gw = [9.0, 9.0];
+    let mut gs = 9.0;
+    let mut grows = [[9.0, 9.0], [9.0, 9.0]];
+    let v = weighted_grad_into(
+        &x,
+        w.clone(),
+        2.0,
+        &rows,
+        &mut gx,
+        &mut gw,
+        &mut gs,
+        &mut grows,
+    );
+    assert_eq!(v, (3.0 - 2.0) * 2.0 + 2.0 + 2.0);
+    assert_eq!(gx, [6.0, -2.0]);
+    assert_eq!(gw, [2.0, 4.0]);
+    assert_eq!(gs, 1.0);
+    assert_eq!(grows, [[2.0, 1.0], [4.0, 0.5]]);
+    // f_grad returns the same, allocated.
+    let (v2, gx2, gw2, gs2, grows2) = weighted_grad(&x, w, 2.0, &rows);
+    assert_eq!((v2, gs2), (v, gs));
+    assert_eq!(
+        (gx2, gw2, grows2),
+        (gx.to_vec(), gw.to_vec(), grows.to_vec())
+    );
+}
+
+#[test]
+fn grad_into_rejects_outputs_of_the_wrong_length() {
+    let result = std::panic::catch_unwind(|| {
+        let mut gx = [0.0; 3];
+        let mut gw = [0.0; 2];
+        let mut gs = 0.0;
+        let mut grows = [[0.0; 2]; 2];
+        weighted_grad_into(
+            &[1.0, 2.0],
+            vec![1.0, 1.0],
+            1.0,
+            &[[0.0; 2]; 2],
+            &mut gx,
+            &mut gw,
+            &mut gs,
+            &mut grows,
+        )
+    });
+    let err = result.expect_err("a wrong length panics");
+    let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("wrong length for parameter `x`"),
+        "{message}"
+    );
+}
