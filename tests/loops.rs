@@ -390,3 +390,59 @@ fn grad_into_rejects_outputs_of_the_wrong_length() {
         "{message}"
     );
 }
+
+#[grad]
+fn nested_breaks(x: &[f64], limit: f64) -> f64 {
+    // The inner loop's `break` flag is reset on every outer iteration; the
+    // reverse sweep must see each iteration's own flag.
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let mut j = 0;
+        while j < x.len() {
+            s += x[i] * x[j];
+            if x[j] > limit {
+                break;
+            }
+            j += 1;
+        }
+    }
+    s
+}
+
+#[test]
+fn break_flags_of_inner_loops_are_per_iteration() {
+    let x = [0.5, 2.0, -1.0, 3.0];
+    for limit in [1.0, 2.5, 10.0] {
+        let (v, dx, dl) = nested_breaks_grad(&x, limit);
+        check_flat(&|a| nested_breaks(a, limit), v, &dx, &x);
+        assert_eq!(dl, 0.0);
+    }
+}
+
+const K: usize = 3;
+
+#[grad]
+fn labelled(scores: &[[f64; K]], labels: &[usize], margin: f64) -> f64 {
+    // Constant arrays (labels) index the data; a `const` bounds the loop.
+    let mut loss = 0.0;
+    for n in 0..labels.len() {
+        let y = labels[n];
+        for j in 0..K {
+            if j != y {
+                loss += (scores[n][j] - scores[n][y] + margin).max(0.0);
+            }
+        }
+    }
+    loss / labels.len() as f64
+}
+
+#[test]
+fn integer_arrays_and_consts_are_constants() {
+    let scores = [[1.0, 2.0, 0.5], [0.1, -0.3, 2.0]];
+    let labels = [0, 2];
+    let (v, ds, dm) = labelled_grad(&scores, &labels, 1.0);
+    // Violations: n=0: j=1 (2 - 1 + 1 = 2), j=2 (0.5 - 1 + 1 = 0.5); n=1: none.
+    assert_eq!(v, 1.25);
+    assert_eq!(ds, vec![[-1.0, 0.5, 0.5], [0.0, 0.0, 0.0]]);
+    assert_eq!(dm, 1.0);
+}

@@ -90,6 +90,24 @@ pub fn is_bool_type(ty: &Type) -> bool {
     }
 }
 
+/// Whether `ty` is an array, slice or `Vec` of integers or booleans (a
+/// constant parameter, such as class labels).
+pub fn is_const_array(ty: &Type) -> bool {
+    let elem = match ty {
+        Type::Array(a) => &*a.elem,
+        Type::Reference(r) if r.mutability.is_none() => match &*r.elem {
+            Type::Slice(s) => &*s.elem,
+            other => return is_const_array(other),
+        },
+        Type::Paren(p) => return is_const_array(&p.elem),
+        _ => match dynamic_elem(ty) {
+            Some(e) => e,
+            None => return false,
+        },
+    };
+    is_int_type(elem) || is_bool_type(elem) || is_const_array(elem)
+}
+
 /// A fixed-size array of floats, possibly nested: its rank and a zero value.
 fn fixed_array(ty: &Type, float: Float) -> Option<(usize, TokenStream)> {
     match ty {
@@ -274,7 +292,7 @@ impl<'a> Sig<'a> {
                     );
                 }
                 Ty::Float
-            } else if is_int_type(&pt.ty) {
+            } else if is_int_type(&pt.ty) || is_const_array(&pt.ty) {
                 Ty::Int
             } else if is_bool_type(&pt.ty) {
                 Ty::Bool

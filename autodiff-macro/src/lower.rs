@@ -845,6 +845,27 @@ impl Lower<'_> {
         }
     }
 
+    /// `labels[n]` of a constant (integer) array: a passive integer.
+    fn const_index(&mut self, ix: &syn::ExprIndex) -> Option<ValueId> {
+        let mut base = &*ix.expr;
+        while let Expr::Index(inner) = base {
+            base = &*inner.expr;
+        }
+        let Expr::Path(p) = base else { return None };
+        let name = p.path.get_ident()?;
+        let Some(Binding::Value { value, .. }) = self.lookup(&name.to_string()) else {
+            return None;
+        };
+        if self.func.ty(value) != Ty::Int {
+            return None;
+        }
+        let target = self.expr(&ix.expr);
+        let index = self.int_operand(&ix.index);
+        let mut pieces = self.paren(target);
+        pieces.push(Piece::Bracket(self.pieces_of(index)));
+        Some(self.passive(pieces, Ty::Int, ix.span()))
+    }
+
     /// Reads `a[i][j]`.
     fn load(&mut self, ix: &syn::ExprIndex) -> ValueId {
         match self.place(ix, false) {
@@ -1339,6 +1360,7 @@ impl Lower<'_> {
 
     /// `a op b` on two values: a float operation, or a passive integer one.
     fn arith(&mut self, op: Op, a: ValueId, b: ValueId, token: &BinOp, span: Span) -> ValueId {
+        self.unify_constants(a, b);
         match (self.func.ty(a), self.func.ty(b)) {
             (Ty::Float, Ty::Float) => self.op(op, vec![a, b], span),
             (Ty::Int, Ty::Int) => self.passive_bin(a, binop_token(token), b, Ty::Int, span),
@@ -1365,10 +1387,36 @@ impl Lower<'_> {
         }
     }
 
+    /// A constant in scope (`N`, `Self::K`) used where an integer is
+    /// expected is an integer constant: retype it.
+    fn coerce_int(&mut self, v: ValueId) -> bool {
+        let Inst::Extern(path) = self.func.inst(v) else {
+            return self.func.ty(v) == Ty::Int;
+        };
+        let tokens: TokenStream = path_tokens(path);
+        let index = self.func.passive.len();
+        self.func.passive.push(vec![Piece::Tokens(tokens)]);
+        self.func.insts[v.index()] = Inst::Passive {
+            index,
+            ty: Ty::Int,
+        };
+        self.func.tys[v.index()] = Ty::Int;
+        true
+    }
+
+    /// `i < N`, `n * K`: a constant beside an integer is an integer.
+    fn unify_constants(&mut self, a: ValueId, b: ValueId) {
+        if self.func.ty(a) == Ty::Int {
+            self.coerce_int(b);
+        } else if self.func.ty(b) == Ty::Int {
+            self.coerce_int(a);
+        }
+    }
+
     /// Lowers an expression that must be an integer.
     fn int_operand(&mut self, e: &Expr) -> ValueId {
         let v = self.expr(e);
-        if self.func.ty(v) != Ty::Int {
+        if !self.coerce_int(v) {
             return self.error(e, "expected an integer here, found a float");
         }
         v
@@ -1451,7 +1499,10 @@ impl Lower<'_> {
                 Some(v) => v,
                 None => self.func.lit(0.0, span),
             },
-            Expr::Index(ix) => self.load(ix),
+            Expr::Index(ix) => match self.const_index(ix) {
+                Some(v) => v,
+                None => self.load(ix),
+            },
             Expr::Return(r) => {
                 self.early_return(r);
                 self.func.lit(0.0, span)
@@ -1489,6 +1540,7 @@ impl Lower<'_> {
             | BinOp::Ne(_) => {
                 let a = self.expr(&b.left);
                 let c = self.expr(&b.right);
+                self.unify_constants(a, c);
                 let (ta, tc) = (self.func.ty(a), self.func.ty(c));
                 if ta != tc || !matches!(ta, Ty::Float | Ty::Int | Ty::Bool) {
                     return self.error(b, "comparison of values of different types");
@@ -1632,6 +1684,13 @@ impl Lower<'_> {
         let span = m.span();
         if m.method == "len" && m.args.is_empty() {
             let Some((arr, prefix)) = self.array_operand(&m.receiver) else {
+                // The length of a constant array (labels): passive.
+                let v = self.expr(&m.receiver);
+                if self.func.ty(v) == Ty::Int {
+                    let mut pieces = self.paren(v);
+                    pieces.push(Piece::Tokens(quote!(.len())));
+                    return self.passive(pieces, Ty::Int, span);
+                }
                 return self.error(&m.receiver, "`.len()` of something that is not an array");
             };
             return self.len_of(&[(arr, prefix)], span);
@@ -1789,6 +1848,13 @@ impl Lower<'_> {
         let ty = &*c.ty;
         let span = c.span();
         let target_float = float_type(ty);
+        // `N as f64` of a constant of unknown type: keep the cast in the source.
+        if let Inst::Extern(path) = self.func.inst(v) {
+            let mut pieces = vec![Piece::Paren(vec![Piece::Tokens(path_tokens(path))])];
+            pieces.push(Piece::Tokens(quote!(as #ty)));
+            let t = if target_float.is_some() { Ty::Float } else { Ty::Int };
+            return self.passive(pieces, t, span);
+        }
         match (self.func.ty(v), target_float) {
             (Ty::Float, Some(f)) if f == self.func.float => v,
             (Ty::Float, _) => self.error(
@@ -1818,6 +1884,12 @@ impl Lower<'_> {
             ),
         }
     }
+}
+
+/// The tokens of a constant's path (`::std::f64::consts::PI`).
+fn path_tokens(path: &[String]) -> TokenStream {
+    let text = path.join("::");
+    text.parse().unwrap_or_default()
 }
 
 /// What a `for` loop (or an iterator sum) runs over.

@@ -17,8 +17,44 @@ use crate::rules::Emit;
 use proc_macro2::Span;
 use std::collections::{HashMap, HashSet};
 
-/// Which values depend on a differentiated parameter (a fixpoint over loops).
+/// Which values need an adjoint: those that depend on a differentiated
+/// parameter and that the result depends on through differentiable uses
+/// (a value that only feeds conditions or indices needs none).
 pub fn active(func: &Func) -> HashSet<ValueId> {
+    let varied = varied(func);
+    let mut useful: HashSet<ValueId> = func.outputs.iter().copied().collect();
+    loop {
+        let before = useful.len();
+        walk(&func.body, &mut |stmt| match stmt {
+            Stmt::Def(v) if useful.contains(v) => {
+                let inst = func.inst(*v);
+                if let Inst::Op { .. } | Inst::Copy(_) | Inst::Load { .. } | Inst::ArrayList(_) =
+                    inst
+                {
+                    for a in inst.operands() {
+                        if matches!(func.ty(a), Ty::Float | Ty::Array) {
+                            useful.insert(a);
+                        }
+                    }
+                }
+            }
+            Stmt::Assign { dst, src } if useful.contains(dst) => {
+                useful.insert(*src);
+            }
+            Stmt::Store { arr, value, .. } if useful.contains(arr) => {
+                useful.insert(*value);
+            }
+            _ => {}
+        });
+        if useful.len() == before {
+            break;
+        }
+    }
+    varied.intersection(&useful).copied().collect()
+}
+
+/// Which values depend on a differentiated parameter (a fixpoint over loops).
+fn varied(func: &Func) -> HashSet<ValueId> {
     let mut active = HashSet::new();
     loop {
         let before = active.len();
@@ -254,6 +290,10 @@ impl Sweep<'_> {
                         body,
                     });
                 }
+                // The forward sweep saved the counter of the previous run.
+                if self.taped.contains(&count) && self.loop_depth > 0 {
+                    out.push(Stmt::Pop(count));
+                }
             }
             _ => {}
         }
@@ -354,22 +394,55 @@ fn reads(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
 /// ones whose old values may be gone when the reverse sweep needs them.
 /// Loop variables are left out: the reverse loop recreates them. `while`
 /// heads are left out: the reverse sweep never replays them.
-fn overwritten(block: &[Stmt], in_loop: bool, set: &mut HashSet<ValueId>) {
+fn overwritten(func: &Func, block: &[Stmt], in_loop: bool, set: &mut HashSet<ValueId>) {
+    let mut assigned = HashSet::new();
+    walk(block, &mut |stmt| {
+        if let Stmt::Assign { dst, .. } = stmt {
+            assigned.insert(*dst);
+        }
+    });
+    overwritten_in(func, block, in_loop, &assigned, set);
+}
+
+fn overwritten_in(
+    func: &Func,
+    block: &[Stmt],
+    in_loop: bool,
+    assigned: &HashSet<ValueId>,
+    set: &mut HashSet<ValueId>,
+) {
     for stmt in block {
         match stmt {
-            Stmt::Def(v) if in_loop => {
+            // A constant that nothing reassigns is the same on every
+            // iteration: nothing to save. A variable reset to a constant
+            // (a loop's `break` flag) loses the last iteration's value.
+            Stmt::Def(v) if in_loop && (!is_constant(func, *v) || assigned.contains(v)) => {
                 set.insert(*v);
             }
             Stmt::Assign { dst, .. } => {
                 set.insert(*dst);
             }
             Stmt::If { then, els, .. } => {
-                overwritten(then, in_loop, set);
-                overwritten(els, in_loop, set);
+                overwritten_in(func, then, in_loop, assigned, set);
+                overwritten_in(func, els, in_loop, assigned, set);
             }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => overwritten(body, true, set),
+            Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                overwritten_in(func, body, true, assigned, set)
+            }
             _ => {}
         }
+    }
+}
+
+/// Whether `v` is a constant: a literal, a constant in scope, or passive
+/// source that reads no value of the IR.
+fn is_constant(func: &Func, v: ValueId) -> bool {
+    match func.inst(v) {
+        Inst::Lit { .. } | Inst::Extern(_) => true,
+        Inst::Passive { index, .. } => func.passive[*index]
+            .iter()
+            .all(|p| matches!(p, Piece::Tokens(_))),
+        _ => false,
     }
 }
 
@@ -503,16 +576,25 @@ pub fn reverse(forward: &Func) -> Func {
         let body = sweep.block(&forward.body);
         (body, sweep.out)
     };
-    let (draft, draft_func) = reads_of(HashSet::new(), out.clone());
-    let read = reads(&draft_func, &draft);
+    // Taping a value can make the reverse sweep read more (a branch around a
+    // pop reads its condition): repeat until nothing new needs the tape.
     let mut over = HashSet::new();
-    overwritten(&forward.body, false, &mut over);
-    let mut taped: HashSet<ValueId> = over.intersection(&read).copied().collect();
-    for c in counters.values() {
-        // A trip counter is overwritten when its loop runs again.
-        if read.contains(c) && in_loop_def(&forward.body, *c, &counters) {
-            taped.insert(*c);
+    overwritten(forward, &forward.body, false, &mut over);
+    let mut taped: HashSet<ValueId> = HashSet::new();
+    loop {
+        let (draft, draft_func) = reads_of(taped.clone(), out.clone());
+        let read = reads(&draft_func, &draft);
+        let mut next: HashSet<ValueId> = over.intersection(&read).copied().collect();
+        for c in counters.values() {
+            // A trip counter is overwritten when its loop runs again.
+            if read.contains(c) && in_loop_def(&forward.body, *c, &counters) {
+                next.insert(*c);
+            }
         }
+        if next == taped {
+            break;
+        }
+        taped = next;
     }
     let (backward, mut out) = reads_of(taped.clone(), out);
     let mut body = augment(&forward.body, &taped, &counters, false);
