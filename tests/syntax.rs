@@ -5,7 +5,12 @@
 // Some functions here are called only through their generated gradient,
 // and loops index several arrays at once, as numeric code does; the forms
 // clippy would rewrite are the syntax under test.
-#![allow(dead_code, clippy::needless_range_loop, clippy::assign_op_pattern, clippy::needless_return)]
+#![allow(
+    dead_code,
+    clippy::needless_range_loop,
+    clippy::assign_op_pattern,
+    clippy::needless_return
+)]
 
 mod common;
 

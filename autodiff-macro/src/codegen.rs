@@ -410,6 +410,23 @@ impl Structured<'_> {
                 let id = value_ident(*v);
                 quote!(#id += 1;)
             }
+            Stmt::Reserve {
+                start,
+                end,
+                per_trip,
+            } => {
+                let (s, e) = (value_ident(*start), value_ident(*end));
+                let trips = quote!((((#e as i128) - (#s as i128)).max(0) as usize));
+                let tapes = [TAPE_F, TAPE_I, TAPE_B]
+                    .iter()
+                    .zip(per_trip)
+                    .filter(|(_, k)| **k > 0)
+                    .map(|(t, k)| {
+                        let t = hyg(t);
+                        quote!(#t.reserve(#trips * #k);)
+                    });
+                quote!(#(#tapes)*)
+            }
         }
     }
 }

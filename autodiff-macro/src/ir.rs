@@ -142,6 +142,13 @@ pub enum Stmt {
     Pop(ValueId),
     /// `v += 1` (the trip count of a `while` loop).
     Count(ValueId),
+    /// Reserves tape space for `(end - start) * per_trip[k]` more values on
+    /// the float, integer and boolean tapes, before a counted loop.
+    Reserve {
+        start: ValueId,
+        end: ValueId,
+        per_trip: [usize; 3],
+    },
 }
 
 /// One instruction; it defines one value.
@@ -430,6 +437,11 @@ impl Func {
                 Stmt::Push(v) => writeln!(f, "{pad}push {v}")?,
                 Stmt::Pop(v) => writeln!(f, "{pad}pop {v}")?,
                 Stmt::Count(v) => writeln!(f, "{pad}{v} += 1")?,
+                Stmt::Reserve {
+                    start,
+                    end,
+                    per_trip,
+                } => writeln!(f, "{pad}reserve ({end} - {start}) * {per_trip:?}")?,
             }
         }
         Ok(())

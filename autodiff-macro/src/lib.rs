@@ -31,5 +31,24 @@ use proc_macro::TokenStream;
 /// See the `autodiff-core` crate for the contract and examples.
 #[proc_macro_attribute]
 pub fn grad(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand::expand(args.into(), input.into()).into()
+    let (args, input): (proc_macro2::TokenStream, proc_macro2::TokenStream) =
+        (args.into(), input.into());
+    let original = input.clone();
+    // An internal error must not reach the user as "proc macro panicked":
+    // report it on the function, which is still emitted unchanged.
+    match std::panic::catch_unwind(|| expand::expand(args, input)) {
+        Ok(tokens) => tokens.into(),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let err = syn::Error::new_spanned(
+                &original,
+                format!("internal error in #[grad] ({what}); please report it with this function"),
+            );
+            fallback::expand(original, err).into()
+        }
+    }
 }

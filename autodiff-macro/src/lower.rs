@@ -1396,10 +1396,7 @@ impl Lower<'_> {
         let tokens: TokenStream = path_tokens(path);
         let index = self.func.passive.len();
         self.func.passive.push(vec![Piece::Tokens(tokens)]);
-        self.func.insts[v.index()] = Inst::Passive {
-            index,
-            ty: Ty::Int,
-        };
+        self.func.insts[v.index()] = Inst::Passive { index, ty: Ty::Int };
         self.func.tys[v.index()] = Ty::Int;
         true
     }
@@ -1852,7 +1849,11 @@ impl Lower<'_> {
         if let Inst::Extern(path) = self.func.inst(v) {
             let mut pieces = vec![Piece::Paren(vec![Piece::Tokens(path_tokens(path))])];
             pieces.push(Piece::Tokens(quote!(as #ty)));
-            let t = if target_float.is_some() { Ty::Float } else { Ty::Int };
+            let t = if target_float.is_some() {
+                Ty::Float
+            } else {
+                Ty::Int
+            };
             return self.passive(pieces, t, span);
         }
         match (self.func.ty(v), target_float) {

@@ -449,6 +449,7 @@ fn is_constant(func: &Func, v: ValueId) -> bool {
 /// The forward sweep: the user's code, with a push before each overwrite of
 /// a taped value and a trip counter on each `while` loop.
 fn augment(
+    forward: &Func,
     block: &[Stmt],
     taped: &HashSet<ValueId>,
     counters: &HashMap<ValueId, ValueId>,
@@ -467,8 +468,8 @@ fn augment(
             }
             Stmt::If { cond, then, els } => out.push(Stmt::If {
                 cond: *cond,
-                then: augment(then, taped, counters, in_loop),
-                els: augment(els, taped, counters, in_loop),
+                then: augment(forward, then, taped, counters, in_loop),
+                els: augment(forward, els, taped, counters, in_loop),
             }),
             Stmt::For {
                 var,
@@ -476,20 +477,32 @@ fn augment(
                 end,
                 rev,
                 body,
-            } => out.push(Stmt::For {
-                var: *var,
-                start: *start,
-                end: *end,
-                rev: *rev,
-                body: augment(body, taped, counters, true),
-            }),
+            } => {
+                let body = augment(forward, body, taped, counters, true);
+                // The trip count is known: reserve the tape up front.
+                let per_trip = pushes_per_trip(forward, &body);
+                if per_trip != [0; 3] {
+                    out.push(Stmt::Reserve {
+                        start: *start,
+                        end: *end,
+                        per_trip,
+                    });
+                }
+                out.push(Stmt::For {
+                    var: *var,
+                    start: *start,
+                    end: *end,
+                    rev: *rev,
+                    body,
+                });
+            }
             Stmt::While { head, cond, body } => {
                 let count = counters[cond];
                 if in_loop && taped.contains(&count) {
                     out.push(Stmt::Push(count));
                 }
                 out.push(Stmt::Def(count));
-                let mut body = augment(body, taped, counters, true);
+                let mut body = augment(forward, body, taped, counters, true);
                 body.push(Stmt::Count(count));
                 out.push(Stmt::While {
                     head: head.clone(),
@@ -501,6 +514,22 @@ fn augment(
         }
     }
     out
+}
+
+/// The pushes every trip of a loop body makes for sure (those outside
+/// branches and inner loops), per tape: floats, integers, booleans.
+fn pushes_per_trip(func: &Func, body: &[Stmt]) -> [usize; 3] {
+    let mut n = [0; 3];
+    for stmt in body {
+        if let Stmt::Push(v) = stmt {
+            match func.ty(*v) {
+                Ty::Float => n[0] += 1,
+                Ty::Bool => n[2] += 1,
+                _ => n[1] += 1,
+            }
+        }
+    }
+    n
 }
 
 /// Values defined inside nested blocks of the forward sweep: codegen declares
@@ -597,7 +626,7 @@ pub fn reverse(forward: &Func) -> Func {
         taped = next;
     }
     let (backward, mut out) = reads_of(taped.clone(), out);
-    let mut body = augment(&forward.body, &taped, &counters, false);
+    let mut body = augment(&out, &forward.body, &taped, &counters, false);
     let mut hoisted = Vec::new();
     nested_defs(&body, 0, &mut hoisted);
     body.extend(decls);

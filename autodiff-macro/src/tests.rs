@@ -518,6 +518,7 @@ fn grad_of_for_tapes_only_overwritten_values() {
               %4 = copy %3  // acc
               %5 = passive int `0`
               %6 = passive int `3`
+              reserve (%6 - %5) * [1, 0, 0]
               for %7 in %5..%6 {
                 %8 = mul %4, %1
                 %9 = load %0[%7]
