@@ -3,6 +3,7 @@
 //! Mark a function that computes a float with [`macro@grad`] and it gains a
 //! sibling `f_grad` that returns the value **and** every partial derivative,
 //! computed by a reverse sweep (backpropagation) that the macro wrote out as
+//! plain Rust at compile time: no tape, no dual numbers, no runtime graph.
 //!
 //! ```
 //! use autodiff_core::grad;
@@ -40,3 +41,12 @@
 
 pub use autodiff_macro::grad;
 
+mod check;
+pub use check::{GradientMismatch, check_gradient};
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+mod graph;
+pub use graph::{Graph, Node};

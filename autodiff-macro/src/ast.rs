@@ -45,6 +45,8 @@ pub struct Sig<'a> {
     pub item: &'a ItemFn,
     pub float: Float,
     pub params: Vec<Param<'a>>,
+    /// `&self` or `self` of a method: a constant.
+    pub receiver: Option<&'a syn::Receiver>,
 }
 
 const PARAM_TYPES: &str = "#[grad] differentiates `f32`/`f64` parameters, arrays `[T; N]`, slices `&[T]` and `Vec<T>` of them, and treats integer and `bool` parameters as constants";
@@ -256,10 +258,17 @@ impl<'a> Sig<'a> {
             }
         };
         let mut params = Vec::new();
+        let mut receiver = None;
         for (i, arg) in sig.inputs.iter().enumerate() {
             let pt = match arg {
                 FnArg::Receiver(r) => {
-                    cx.error_spanned_by(r, "#[grad] does not support methods with `self` yet; make it an associated function that takes the fields it needs");
+                    if matches!(&r.kind, syn::ReceiverKind::Reference(_, _, Some(_))) {
+                        cx.error_spanned_by(
+                            r,
+                            "#[grad] does not support `&mut self`; take `&self` (the fields are constants)",
+                        );
+                    }
+                    receiver = Some(r);
                     continue;
                 }
                 FnArg::Typed(pt) => pt,
@@ -344,6 +353,7 @@ impl<'a> Sig<'a> {
             item,
             float: float?,
             params,
+            receiver,
         })
     }
 }

@@ -92,6 +92,50 @@ fn zero_like(sig: &Sig, func: &Func, v: ValueId) -> TokenStream {
     }
 }
 
+/// An argument of a call, as the user passed it.
+fn call_arg(func: &Func, a: &crate::ir::Arg) -> TokenStream {
+    let id = value_ident(a.value);
+    let base = match func.inst(a.value) {
+        // Array parameters are held by reference: the place is behind it.
+        Inst::ArrayParam(_) => quote!((*#id)),
+        _ => quote!(#id),
+    };
+    let ix = a.prefix.iter().map(|v| value_ident(*v));
+    let place = quote!(#base #([#ix])*);
+    if a.by_ref {
+        quote!(&#place)
+    } else {
+        quote!(#place)
+    }
+}
+
+/// The function a call goes to: `g_grad` (or `g` when no gradient is needed).
+fn callee(callee: &crate::ir::Callee, grad: bool, span: Span) -> TokenStream {
+    let suffix = if grad { "_grad" } else { "" };
+    match callee {
+        crate::ir::Callee::Path(segments) => {
+            let last = segments.len() - 1;
+            let segs = segments.iter().enumerate().map(|(i, s)| {
+                if s.is_empty() {
+                    quote!()
+                } else if i == last {
+                    let ident = Ident::new(&format!("{s}{suffix}"), span);
+                    quote!(#ident)
+                } else {
+                    let ident = Ident::new(s, span);
+                    quote!(#ident)
+                }
+            });
+            quote!(#(#segs)::*)
+        }
+        crate::ir::Callee::Method(m) => {
+            let ident = Ident::new(&format!("{m}{suffix}"), span);
+            let this = Ident::new("self", span);
+            quote!(#this.#ident)
+        }
+    }
+}
+
 /// The right-hand side that computes instruction `inst` of `func`.
 fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
     let float = float_tokens(func);
@@ -133,6 +177,46 @@ fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
         Inst::Load { arr, index } => indexed(*arr, index),
         Inst::Zero => quote!(::core::default::Default::default()),
         Inst::ZeroLike(v) => zero_like(sig, func, *v),
+        Inst::Call {
+            callee: c,
+            args: call_args,
+            grad,
+        } => {
+            let f = callee(c, *grad, span);
+            let args: Vec<TokenStream> = call_args.iter().map(|a| call_arg(func, a)).collect();
+            if !*grad {
+                return quote_spanned!(span=> (#f(#(#args),*),));
+            }
+            let n = proc_macro2::Literal::usize_unsuffixed(
+                crate::reverse::differentiable_slots(func, call_args).len(),
+            );
+            let call = match c {
+                // `g(..)`: the module's `g_grad` if there is one (a glob import in
+                // the inner block wins over the outer block's stand-in), else the
+                // stand-in, whose trait error says what to do.
+                crate::ir::Callee::Path(segs) if segs.len() == 1 => {
+                    let name = Ident::new(&format!("{}_grad", segs[0]), span);
+                    let this = Ident::new("self", span);
+                    quote_spanned! {span=> {
+                        #[allow(non_upper_case_globals, dead_code)]
+                        const #name: ::autodiff_core::__private::NoDerivative =
+                            ::autodiff_core::__private::NoDerivative;
+                        {
+                            #[allow(unused_imports)]
+                            use #this::*;
+                            ::autodiff_core::__private::Callable::call_with(&#name, (#(#args,)*))
+                        }
+                    }}
+                }
+                _ => quote_spanned!(span=> #f(#(#args),*)),
+            };
+            quote_spanned!(span=> ::autodiff_core::__private::slots::<#n, _>(#call))
+        }
+        Inst::Proj { tuple, index } => {
+            let t = value_ident(*tuple);
+            let i = proc_macro2::Literal::usize_unsuffixed(*index);
+            quote!(#t.#i)
+        }
         Inst::Op { op, args } => {
             let a: Vec<TokenStream> = args
                 .iter()
@@ -243,6 +327,26 @@ fn tapes(func: &Func, block: &[Stmt], used: &mut [bool; 3]) {
 const TAPE_F: &str = "__ad_tape_f";
 const TAPE_I: &str = "__ad_tape_i";
 const TAPE_B: &str = "__ad_tape_b";
+
+/// The tape of the tuples one call inside a loop or branch returns.
+fn tuple_tape(v: ValueId) -> Ident {
+    format_ident!("__ad_tape_v{}", v.0, span = Span::mixed_site())
+}
+
+/// The calls whose tuples go on a tape of their own.
+fn tuple_tapes(block: &[Stmt], out: &mut Vec<ValueId>) {
+    for stmt in block {
+        match stmt {
+            Stmt::PushTuple(v) => out.push(*v),
+            Stmt::If { then, els, .. } => {
+                tuple_tapes(then, out);
+                tuple_tapes(els, out);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => tuple_tapes(body, out),
+            _ => {}
+        }
+    }
+}
 
 fn hyg(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
@@ -410,6 +514,26 @@ impl Structured<'_> {
                 let id = value_ident(*v);
                 quote!(#id += 1;)
             }
+            Stmt::AddScaled {
+                dst,
+                prefix,
+                scale,
+                src,
+            } => {
+                let place = indexed(*dst, prefix);
+                let (k, g) = (value_ident(*scale), value_ident(*src));
+                quote!(::autodiff_core::__private::add_scaled(&mut #place[..], #k, &#g[..]);)
+            }
+            Stmt::PushTuple(v) => {
+                let id = value_ident(*v);
+                let t = tuple_tape(*v);
+                quote!(#t.push(#id);)
+            }
+            Stmt::PopTuple(v) => {
+                let id = value_ident(*v);
+                let t = tuple_tape(*v);
+                quote!(let #id = #t.pop().expect("the tape holds one tuple per call");)
+            }
             Stmt::Reserve {
                 start,
                 end,
@@ -456,6 +580,12 @@ pub fn structured_body(
     if used[2] {
         let t = hyg(TAPE_B);
         decls.push(quote!(let mut #t: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
+    }
+    let mut calls = Vec::new();
+    tuple_tapes(&func.body, &mut calls);
+    for c in calls {
+        let t = tuple_tape(c);
+        decls.push(quote!(let mut #t = ::std::vec::Vec::new();));
     }
     let mut seen = HashSet::new();
     for v in &func.hoisted {
@@ -504,13 +634,14 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
     let where_clause = &generics.where_clause;
     let float = float_tokens(func);
     let params: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .map(|p| {
+        .receiver
+        .map(|r| quote!(#r))
+        .into_iter()
+        .chain(sig.params.iter().map(|p| {
             let ident = &p.ident;
             let ty = p.syn_ty;
             quote!(#ident: #ty)
-        })
+        }))
         .collect();
     let wrt: Vec<&crate::ast::Param> = sig.params.iter().filter(|p| p.wrt).collect();
     let slots: Vec<TokenStream> = std::iter::once(float.clone())
@@ -602,21 +733,31 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
         "Value and gradient of [`{}`] without allocating, generated by `#[grad]`.\n\nWrites each differentiated parameter's gradient into its output (overwriting it, never accumulating) and returns the value.\n\n# Panics\n\nIf an output's length differs from its parameter's.",
         item.sig.ident
     );
-    let args = sig.params.iter().map(|p| &p.ident);
-    let allocs = wrt.iter().zip(&outs).map(|(p, o)| match &p.array {
+    // `f_grad` runs the same sweep on buffers it allocates (it does not call
+    // `f_grad_into`, which a method would have to reach through `Self::`).
+    let bufs: Vec<Ident> = outs
+        .iter()
+        .map(|o| format_ident!("__ad_buf_{}", o, span = Span::mixed_site()))
+        .collect();
+    let allocs = wrt.iter().zip(&bufs).map(|(p, b)| match &p.array {
         Some(a) => {
             let zero = &a.zero;
-            quote!(let mut #o = #zero;)
+            quote!(let mut #b = #zero;)
         }
         None => {
             let zero = crate::ast::zero_lit(func.float);
-            quote!(let mut #o: #float = #zero;)
+            quote!(let mut #b: #float = #zero;)
         }
     });
-    let out_args = wrt.iter().zip(&outs).map(|(p, o)| match &p.array {
-        Some(a) if a.dynamic => quote!(&mut #o[..]),
-        _ => quote!(&mut #o),
-    });
+    let borrows = wrt
+        .iter()
+        .zip(&outs)
+        .zip(&bufs)
+        .map(|((p, o), b)| match &p.array {
+            Some(a) if a.dynamic => quote!(let #o = &mut #b[..];),
+            _ => quote!(let #o = &mut #b;),
+        });
+    let scalar_writes: Vec<TokenStream> = scalar_writes.collect();
     quote! {
         #[doc = #into_doc]
         #(#kept)*
@@ -632,8 +773,13 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
         #allow
         #vis fn #name #generics (#(#params),*) -> (#(#slots),*) #where_clause {
             #(#allocs)*
-            let __ad_value = #into_name(#(#args,)* #(#out_args),*);
-            (__ad_value, #(#outs),*)
+            let __ad_value = {
+                #(#borrows)*
+                #body
+                #(#scalar_writes)*
+                #ret
+            };
+            (__ad_value, #(#bufs),*)
         }
     }
 }

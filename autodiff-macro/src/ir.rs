@@ -63,6 +63,27 @@ pub enum Ty {
     Bool,
     /// An array, slice or `Vec` of floats (possibly nested).
     Array,
+    /// What a call to `g_grad` returns: the value, then the gradients.
+    Tuple,
+}
+
+/// The function a call goes to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Callee {
+    /// `g(..)`, `path::g(..)`, `Self::g(..)`: the path's segments.
+    Path(Vec<String>),
+    /// `self.g(..)`.
+    Method(String),
+}
+
+/// One argument of a call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    pub value: ValueId,
+    /// For a row of an array: the indices that select it.
+    pub prefix: Vec<ValueId>,
+    /// Whether the user wrote `&` before it.
+    pub by_ref: bool,
 }
 
 /// A piece of the Rust source of a passive expression: user tokens, or a
@@ -142,6 +163,18 @@ pub enum Stmt {
     Pop(ValueId),
     /// `v += 1` (the trip count of a `while` loop).
     Count(ValueId),
+    /// `dst[prefix…] += scale * src`, elementwise: the chain rule into an
+    /// array argument from the gradient a callee returned.
+    AddScaled {
+        dst: ValueId,
+        prefix: Vec<ValueId>,
+        scale: ValueId,
+        src: ValueId,
+    },
+    /// Saves the tuple a call inside a loop or branch returned.
+    PushTuple(ValueId),
+    /// Takes it back in the reverse sweep, as a new local.
+    PopTuple(ValueId),
     /// Reserves tape space for `(end - start) * per_trip[k]` more values on
     /// the float, integer and boolean tapes, before a counted loop.
     Reserve {
@@ -179,6 +212,16 @@ pub enum Inst {
     Zero,
     /// An array of zeros shaped like another array value (an adjoint).
     ZeroLike(ValueId),
+    /// A call of another function. With `grad`, it calls `g_grad` and
+    /// yields `(value, ∂g/∂a1, …)`, one slot per float or array argument;
+    /// without, it calls `g` and yields `(value,)`.
+    Call {
+        callee: Callee,
+        args: Vec<Arg>,
+        grad: bool,
+    },
+    /// Slot `index` of the tuple a call yields.
+    Proj { tuple: ValueId, index: usize },
 }
 
 impl Inst {
@@ -197,6 +240,11 @@ impl Inst {
             Inst::Copy(v) => vec![*v],
             Inst::ArrayRepeat { elem, .. } => vec![*elem],
             Inst::ZeroLike(v) => vec![*v],
+            Inst::Call { args, .. } => args
+                .iter()
+                .flat_map(|a| std::iter::once(a.value).chain(a.prefix.iter().copied()))
+                .collect(),
+            Inst::Proj { tuple, .. } => vec![*tuple],
             Inst::Load { arr, index } => {
                 std::iter::once(*arr).chain(index.iter().copied()).collect()
             }
@@ -271,6 +319,7 @@ impl Func {
             | Inst::ArrayList(_)
             | Inst::ZeroLike(_) => Ty::Array,
             Inst::Copy(v) => self.tys[v.index()],
+            Inst::Call { .. } => Ty::Tuple,
             _ => Ty::Float,
         };
         self.tys.push(ty);
@@ -316,6 +365,7 @@ impl Ty {
             Ty::Int => "int",
             Ty::Bool => "bool",
             Ty::Array => "array",
+            Ty::Tuple => "tuple",
         }
     }
 }
@@ -359,6 +409,26 @@ impl Func {
                 write!(f, "array [{elem}; {}]", pieces_text(&self.passive[*len]))?
             }
             Inst::ZeroLike(v) => write!(f, "zeros like {v}")?,
+            Inst::Call { callee, args, grad } => {
+                let name = match callee {
+                    Callee::Path(p) => p.join("::"),
+                    Callee::Method(m) => format!("self.{m}"),
+                };
+                let suffix = if *grad { "_grad" } else { "" };
+                write!(f, "call {name}{suffix}(")?;
+                for (j, a) in args.iter().enumerate() {
+                    if j > 0 {
+                        write!(f, ", ")?;
+                    }
+                    let amp = if a.by_ref { "&" } else { "" };
+                    write!(f, "{amp}{}", a.value)?;
+                    for ix in &a.prefix {
+                        write!(f, "[{ix}]")?;
+                    }
+                }
+                write!(f, ")")?;
+            }
+            Inst::Proj { tuple, index } => write!(f, "{tuple}.{index}")?,
             Inst::ArrayList(args) => {
                 write!(f, "array")?;
                 list(f, args)?;
@@ -437,6 +507,20 @@ impl Func {
                 Stmt::Push(v) => writeln!(f, "{pad}push {v}")?,
                 Stmt::Pop(v) => writeln!(f, "{pad}pop {v}")?,
                 Stmt::Count(v) => writeln!(f, "{pad}{v} += 1")?,
+                Stmt::AddScaled {
+                    dst,
+                    prefix,
+                    scale,
+                    src,
+                } => {
+                    write!(f, "{pad}{dst}")?;
+                    for ix in prefix {
+                        write!(f, "[{ix}]")?;
+                    }
+                    writeln!(f, " += {scale} * {src}")?;
+                }
+                Stmt::PushTuple(v) => writeln!(f, "{pad}push tuple {v}")?,
+                Stmt::PopTuple(v) => writeln!(f, "{pad}pop tuple {v}")?,
                 Stmt::Reserve {
                     start,
                     end,

@@ -14,7 +14,7 @@
 
 use crate::ast::{Sig, float_type, is_bool_type, is_int_type};
 use crate::ctxt::Ctxt;
-use crate::ir::{Func, Inst, Param, Piece, Stmt, Ty, ValueId};
+use crate::ir::{Arg, Callee, Func, Inst, Param, Piece, Stmt, Ty, ValueId};
 use crate::rules::Op;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
@@ -50,6 +50,8 @@ struct Lower<'a> {
     ranks: HashMap<ValueId, usize>,
     /// Values that are mutable variables (copies must snapshot them).
     mutable: HashSet<ValueId>,
+    /// Constants of unknown type (`self.n`): integers where one is expected.
+    opaque: HashSet<ValueId>,
     loops: Vec<LoopCx>,
     /// How deep in loops and branches the current block is.
     depth: usize,
@@ -173,6 +175,7 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
         blocks: vec![Vec::new()],
         ranks: HashMap::new(),
         mutable: HashSet::new(),
+        opaque: HashSet::new(),
         loops: Vec::new(),
         depth: 0,
         ret_var: None,
@@ -647,7 +650,7 @@ impl Lower<'_> {
             Ty::Float => float_type(ty) == Some(self.func.float),
             Ty::Int => is_int_type(ty),
             Ty::Bool => is_bool_type(ty),
-            Ty::Array => true,
+            Ty::Array | Ty::Tuple => true,
         };
         if !ok {
             self.cx.error_spanned_by(
@@ -850,6 +853,18 @@ impl Lower<'_> {
         let mut base = &*ix.expr;
         while let Expr::Index(inner) = base {
             base = &*inner.expr;
+        }
+        if let Expr::Field(f) = base
+            && is_self(&f.base)
+        {
+            // `self.w[i]`: an element of a constant array field.
+            let target = self.expr(&ix.expr);
+            let index = self.int_operand(&ix.index);
+            let mut pieces = self.paren(target);
+            pieces.push(Piece::Bracket(self.pieces_of(index)));
+            let v = self.passive(pieces, Ty::Float, ix.span());
+            self.opaque.insert(v);
+            return Some(v);
         }
         let Expr::Path(p) = base else { return None };
         let name = p.path.get_ident()?;
@@ -1390,6 +1405,13 @@ impl Lower<'_> {
     /// A constant in scope (`N`, `Self::K`) used where an integer is
     /// expected is an integer constant: retype it.
     fn coerce_int(&mut self, v: ValueId) -> bool {
+        if self.opaque.contains(&v) {
+            self.func.tys[v.index()] = Ty::Int;
+            if let Inst::Passive { index, .. } = self.func.inst(v).clone() {
+                self.func.insts[v.index()] = Inst::Passive { index, ty: Ty::Int };
+            }
+            return true;
+        }
         let Inst::Extern(path) = self.func.inst(v) else {
             return self.func.ty(v) == Ty::Int;
         };
@@ -1481,15 +1503,13 @@ impl Lower<'_> {
             Expr::Binary(b) => self.binary(b),
             Expr::MethodCall(m) => self.method_call(m),
             Expr::Call(c) => {
-                let Some(ident) = self.float_fn_path(&c.func) else {
-                    return self.error(
-                        &c.func,
-                        "calls to other functions are not supported yet; call float methods (`x.exp()`, `f64::max(a, b)`)",
-                    );
-                };
                 let args: Vec<&Expr> = c.args.iter().collect();
-                self.method(&ident, &args, span)
+                match self.float_fn_path(&c.func) {
+                    Some(ident) => self.method(&ident, &args, span),
+                    None => self.call_path(&c.func, &args, span),
+                }
             }
+            Expr::Field(f) => self.field(f),
             Expr::Cast(c) => self.cast(c),
             Expr::Block(b) if b.label.is_none() => self.block(&b.block),
             Expr::If(i) => match self.if_expr(i, true) {
@@ -1679,6 +1699,14 @@ impl Lower<'_> {
     // Input: `x.exp()`, `x.len()`, `x.iter().sum::<f64>()`, `x.iter().map(|v| v * v).sum::<f64>()`
     fn method_call(&mut self, m: &syn::ExprMethodCall) -> ValueId {
         let span = m.span();
+        if is_self(&m.receiver) {
+            // `self.g(a)`: a method with a derivative `self.g_grad(a)`.
+            if let Some(t) = &m.turbofish {
+                return self.error(t, "#[grad] does not support turbofish on calls");
+            }
+            let args: Vec<&Expr> = m.args.iter().collect();
+            return self.call(Callee::Method(m.method.to_string()), &args, span);
+        }
         if m.method == "len" && m.args.is_empty() {
             let Some((arr, prefix)) = self.array_operand(&m.receiver) else {
                 // The length of a constant array (labels): passive.
@@ -1712,6 +1740,118 @@ impl Lower<'_> {
         }
         let args: Vec<&Expr> = std::iter::once(&*m.receiver).chain(&m.args).collect();
         self.method(&m.method, &args, span)
+    }
+
+    // Input: `g(a, b)`, `path::g(x, &v)`, `Self::g(a)`
+    // Output: `%c = call g_grad(%a, %b)`, `%v = %c.0`
+    fn call_path(&mut self, func: &Expr, args: &[&Expr], span: Span) -> ValueId {
+        let path = match func {
+            Expr::Path(p) if p.qself.is_none() => &p.path,
+            other => {
+                return self.error(
+                    other,
+                    "#[grad] can call functions named by a path (`g(x)`, `module::g(x)`, `Self::g(x)`)",
+                );
+            }
+        };
+        for seg in &path.segments {
+            if !seg.arguments.is_none() {
+                return self.error(
+                    &seg.arguments,
+                    "#[grad] does not support generic arguments on calls",
+                );
+            }
+        }
+        if let Some(name) = path.get_ident()
+            && self.lookup(&name.to_string()).is_some()
+        {
+            return self.error(
+                func,
+                "#[grad] does not support calling a local variable (a closure); write a function and mark it #[grad]",
+            );
+        }
+        let mut segments: Vec<String> = Vec::new();
+        if path.leading_colon.is_some() {
+            segments.push(String::new());
+        }
+        segments.extend(path.segments.iter().map(|s| s.ident.to_string()));
+        self.call(Callee::Path(segments), args, span)
+    }
+
+    /// A call differentiated through the callee's `_grad` function.
+    fn call(&mut self, callee: Callee, args: &[&Expr], span: Span) -> ValueId {
+        let args = args.iter().map(|a| self.call_arg(a)).collect();
+        let c = self.def(
+            Inst::Call {
+                callee,
+                args,
+                grad: true,
+            },
+            span,
+        );
+        self.def(Inst::Proj { tuple: c, index: 0 }, span)
+    }
+
+    /// An argument: a scalar, or an array, slice or row passed whole.
+    fn call_arg(&mut self, e: &Expr) -> Arg {
+        let (inner, by_ref) = match e {
+            Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
+            other => (other, false),
+        };
+        if self.names_array(inner)
+            && let Some((arr, prefix)) = self.array_operand(inner)
+        {
+            let rank = self.ranks.get(&arr).copied().unwrap_or(1);
+            if prefix.len() < rank {
+                return Arg {
+                    value: arr,
+                    prefix,
+                    by_ref,
+                };
+            }
+        }
+        let value = self.expr(inner);
+        Arg {
+            value,
+            prefix: Vec::new(),
+            by_ref,
+        }
+    }
+
+    /// Whether `e` denotes an array or a row of one (not an element).
+    fn names_array(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Path(p) => {
+                p.path
+                    .get_ident()
+                    .is_some_and(|name| match self.lookup(&name.to_string()) {
+                        Some(Binding::View { .. }) => true,
+                        Some(Binding::Value { value, .. }) => self.func.ty(value) == Ty::Array,
+                        None => false,
+                    })
+            }
+            Expr::Index(ix) => self.is_row(ix),
+            Expr::Paren(p) => self.names_array(&p.expr),
+            _ => false,
+        }
+    }
+
+    /// `self.w`: a field of the receiver, a constant of unknown type (used as
+    /// a float, or as an integer where one is expected).
+    fn field(&mut self, f: &syn::ExprField) -> ValueId {
+        if !is_self(&f.base) {
+            return self.error(
+                f,
+                "#[grad] supports field access only on `self` (its fields are constants)",
+            );
+        }
+        let v = self.passive(
+            vec![Piece::Tokens(f.to_token_stream())],
+            Ty::Float,
+            f.span(),
+        );
+        self.opaque.insert(v);
+        v
     }
 
     /// `x.iter().sum::<f64>()`, `x.iter().map(|v| e).sum::<f64>()`,
@@ -1885,6 +2025,11 @@ impl Lower<'_> {
             ),
         }
     }
+}
+
+/// Whether `e` is `self`.
+fn is_self(e: &Expr) -> bool {
+    matches!(e, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("self"))
 }
 
 /// The tokens of a constant's path (`::std::f64::consts::PI`).

@@ -18,10 +18,26 @@ pub fn active(func: &Func) -> Vec<bool> {
         active[i] = match inst {
             Inst::Param(p) => func.params[*p].wrt,
             Inst::Op { args, .. } => args.iter().any(|a| active[a.index()]),
+            Inst::Call { args, .. } => args.iter().any(|a| active[a.value.index()]),
+            Inst::Proj { tuple, index: 0 } => active[tuple.index()],
             _ => false,
         };
     }
     active
+}
+
+/// The arguments of a call that have a slot in the tuple `g_grad` returns
+/// (floats and arrays, in order), each with its slot (1 for the first).
+pub fn differentiable_slots(func: &Func, args: &[crate::ir::Arg]) -> Vec<(ValueId, usize)> {
+    let mut slot = 0;
+    let mut out = Vec::new();
+    for a in args {
+        if matches!(func.ty(a.value), Ty::Float | Ty::Array) {
+            slot += 1;
+            out.push((a.value, slot));
+        }
+    }
+    out
 }
 
 // Input:  %2 = add %0, %1 ; %4 = mul %2, %3 ; ret %4
@@ -38,6 +54,36 @@ pub fn reverse(forward: &Func) -> Func {
     }
     for i in (0..n).rev() {
         let Some(upstream) = adj[i] else { continue };
+        if let Inst::Proj { tuple, index: 0 } = &forward.insts[i] {
+            // A call: `g_grad` returned the partials beside the value.
+            let Inst::Call { args, .. } = forward.inst(*tuple) else {
+                continue;
+            };
+            let span = forward.spans[i];
+            for (arg, slot) in differentiable_slots(forward, args) {
+                if !active[arg.index()] || forward.ty(arg) != Ty::Float {
+                    continue;
+                }
+                let partial = out.push(
+                    Inst::Proj {
+                        tuple: *tuple,
+                        index: slot,
+                    },
+                    span,
+                );
+                let mut e = Emit {
+                    func: &mut out,
+                    span,
+                };
+                let c = e.mul(upstream, partial);
+                let entry = &mut adj[arg.index()];
+                *entry = Some(match *entry {
+                    None => c,
+                    Some(prev) => e.add(prev, c),
+                });
+            }
+            continue;
+        }
         let Inst::Op { op, args } = &forward.insts[i] else {
             continue;
         };

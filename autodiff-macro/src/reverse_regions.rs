@@ -28,11 +28,15 @@ pub fn active(func: &Func) -> HashSet<ValueId> {
         walk(&func.body, &mut |stmt| match stmt {
             Stmt::Def(v) if useful.contains(v) => {
                 let inst = func.inst(*v);
-                if let Inst::Op { .. } | Inst::Copy(_) | Inst::Load { .. } | Inst::ArrayList(_) =
-                    inst
+                if let Inst::Op { .. }
+                | Inst::Copy(_)
+                | Inst::Load { .. }
+                | Inst::ArrayList(_)
+                | Inst::Call { .. }
+                | Inst::Proj { .. } = inst
                 {
                     for a in inst.operands() {
-                        if matches!(func.ty(a), Ty::Float | Ty::Array) {
+                        if matches!(func.ty(a), Ty::Float | Ty::Array | Ty::Tuple) {
                             useful.insert(a);
                         }
                     }
@@ -67,9 +71,11 @@ fn varied(func: &Func) -> HashSet<ValueId> {
                     }
                     Inst::Copy(s) => active.contains(s),
                     Inst::Load { arr, .. } => active.contains(arr),
+                    Inst::Call { args, .. } => args.iter().any(|a| active.contains(&a.value)),
+                    Inst::Proj { tuple, index: 0 } => active.contains(tuple),
                     _ => false,
                 };
-                if on && matches!(func.ty(*v), Ty::Float | Ty::Array) {
+                if on && matches!(func.ty(*v), Ty::Float | Ty::Array | Ty::Tuple) {
                     active.insert(*v);
                 }
             }
@@ -118,6 +124,8 @@ struct Sweep<'a> {
     counters: HashMap<ValueId, ValueId>,
     /// How many loops the statement being reversed is in.
     loop_depth: usize,
+    /// Calls inside loops or branches: their tuples go on a tape.
+    tuple_taped: HashSet<ValueId>,
 }
 
 impl Sweep<'_> {
@@ -339,6 +347,46 @@ impl Sweep<'_> {
                     });
                 }
             }
+            Inst::Proj { tuple, index: 0 } => {
+                // A call: `g_grad` returned the partials beside the value.
+                let t = self.take(v, out);
+                if self.tuple_taped.contains(&tuple) {
+                    out.push(Stmt::PopTuple(tuple));
+                }
+                let Inst::Call { args, .. } = self.fwd.inst(tuple).clone() else {
+                    return;
+                };
+                let span = self.fwd.span(v);
+                for (arg, slot) in crate::reverse::differentiable_slots(self.fwd, &args) {
+                    if !self.is_active(arg) {
+                        continue;
+                    }
+                    let partial = self.out.push(Inst::Proj { tuple, index: slot }, span);
+                    self.out.tys[partial.index()] = self.fwd.ty(arg);
+                    out.push(Stmt::Def(partial));
+                    if self.fwd.ty(arg) == Ty::Array {
+                        let prefix = args
+                            .iter()
+                            .find(|a| a.value == arg)
+                            .map(|a| a.prefix.clone())
+                            .unwrap_or_default();
+                        out.push(Stmt::AddScaled {
+                            dst: self.adj[&arg],
+                            prefix,
+                            scale: t,
+                            src: partial,
+                        });
+                    } else {
+                        let from = self.out.insts.len();
+                        let c = self.emit(span).mul(t, partial);
+                        self.def_since(from, out);
+                        out.push(Stmt::AddAssign {
+                            dst: self.adj[&arg],
+                            src: c,
+                        });
+                    }
+                }
+            }
             // Parameters keep their adjoint: it is the gradient.
             _ => {}
         }
@@ -516,6 +564,77 @@ fn augment(
     out
 }
 
+/// Active calls defined inside loops or branches.
+fn nested_calls(
+    func: &Func,
+    block: &[Stmt],
+    depth: usize,
+    active: &HashSet<ValueId>,
+    out: &mut HashSet<ValueId>,
+) {
+    for stmt in block {
+        match stmt {
+            Stmt::Def(v)
+                if depth > 0
+                    && matches!(func.inst(*v), Inst::Call { .. })
+                    && active.contains(v) =>
+            {
+                out.insert(*v);
+            }
+            Stmt::If { then, els, .. } => {
+                nested_calls(func, then, depth + 1, active, out);
+                nested_calls(func, els, depth + 1, active, out);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                nested_calls(func, body, depth + 1, active, out)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Pushes each taped call's tuple once its value has been read.
+fn push_tuples(func: &Func, block: Vec<Stmt>, taped: &HashSet<ValueId>) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    for stmt in block {
+        match stmt {
+            Stmt::Def(v) => {
+                out.push(Stmt::Def(v));
+                if let Inst::Proj { tuple, index: 0 } = func.inst(v)
+                    && taped.contains(tuple)
+                {
+                    out.push(Stmt::PushTuple(*tuple));
+                }
+            }
+            Stmt::If { cond, then, els } => out.push(Stmt::If {
+                cond,
+                then: push_tuples(func, then, taped),
+                els: push_tuples(func, els, taped),
+            }),
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => out.push(Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body: push_tuples(func, body, taped),
+            }),
+            Stmt::While { head, cond, body } => out.push(Stmt::While {
+                head,
+                cond,
+                body: push_tuples(func, body, taped),
+            }),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The pushes every trip of a loop body makes for sure (those outside
 /// branches and inner loops), per tape: floats, integers, booleans.
 fn pushes_per_trip(func: &Func, body: &[Stmt]) -> [usize; 3] {
@@ -534,18 +653,19 @@ fn pushes_per_trip(func: &Func, body: &[Stmt]) -> [usize; 3] {
 
 /// Values defined inside nested blocks of the forward sweep: codegen declares
 /// them at the top so the reverse sweep can read them.
-fn nested_defs(block: &[Stmt], depth: usize, out: &mut Vec<ValueId>) {
+fn nested_defs(func: &Func, block: &[Stmt], depth: usize, out: &mut Vec<ValueId>) {
     for stmt in block {
         match stmt {
-            Stmt::Def(v) if depth > 0 => out.push(*v),
+            // A call's tuple stays local: its reverse takes it from a tape.
+            Stmt::Def(v) if depth > 0 && func.ty(*v) != Ty::Tuple => out.push(*v),
             Stmt::If { then, els, .. } => {
-                nested_defs(then, depth + 1, out);
-                nested_defs(els, depth + 1, out);
+                nested_defs(func, then, depth + 1, out);
+                nested_defs(func, els, depth + 1, out);
             }
-            Stmt::For { body, .. } => nested_defs(body, depth + 1, out),
+            Stmt::For { body, .. } => nested_defs(func, body, depth + 1, out),
             Stmt::While { head, body, .. } => {
-                nested_defs(head, depth + 1, out);
-                nested_defs(body, depth + 1, out);
+                nested_defs(func, head, depth + 1, out);
+                nested_defs(func, body, depth + 1, out);
             }
             _ => {}
         }
@@ -591,6 +711,18 @@ pub fn reverse(forward: &Func) -> Func {
         adj.insert(v, d);
         decls.push(Stmt::Def(d));
     }
+    // Calls inside loops or branches keep their tuples on a tape of their own.
+    let mut tuple_taped = HashSet::new();
+    nested_calls(forward, &forward.body, 0, &active, &mut tuple_taped);
+    for (i, inst) in forward.insts.iter().enumerate() {
+        if let Inst::Call { callee, args, .. } = inst {
+            out.insts[i] = Inst::Call {
+                callee: callee.clone(),
+                args: args.clone(),
+                grad: active.contains(&ValueId(i as u32)),
+            };
+        }
+    }
     // First pass: what the reverse sweep reads, to know what to tape.
     let reads_of = |taped: HashSet<ValueId>, out: Func| {
         let mut sweep = Sweep {
@@ -601,6 +733,7 @@ pub fn reverse(forward: &Func) -> Func {
             taped,
             counters: counters.clone(),
             loop_depth: 0,
+            tuple_taped: tuple_taped.clone(),
         };
         let body = sweep.block(&forward.body);
         (body, sweep.out)
@@ -613,7 +746,11 @@ pub fn reverse(forward: &Func) -> Func {
     loop {
         let (draft, draft_func) = reads_of(taped.clone(), out.clone());
         let read = reads(&draft_func, &draft);
-        let mut next: HashSet<ValueId> = over.intersection(&read).copied().collect();
+        let mut next: HashSet<ValueId> = over
+            .intersection(&read)
+            .copied()
+            .filter(|v| forward.ty(*v) != Ty::Tuple)
+            .collect();
         for c in counters.values() {
             // A trip counter is overwritten when its loop runs again.
             if read.contains(c) && in_loop_def(&forward.body, *c, &counters) {
@@ -627,8 +764,9 @@ pub fn reverse(forward: &Func) -> Func {
     }
     let (backward, mut out) = reads_of(taped.clone(), out);
     let mut body = augment(&out, &forward.body, &taped, &counters, false);
+    body = push_tuples(&out, body, &tuple_taped);
     let mut hoisted = Vec::new();
-    nested_defs(&body, 0, &mut hoisted);
+    nested_defs(&out, &body, 0, &mut hoisted);
     body.extend(decls);
     let ret = forward.outputs[0];
     if let Some(dret) = adj.get(&ret) {

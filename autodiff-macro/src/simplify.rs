@@ -19,6 +19,7 @@ enum Key {
     Extern(Vec<String>),
     Passive(usize),
     Op(Op, Vec<ValueId>),
+    Proj(ValueId, usize),
 }
 
 fn key(inst: &Inst) -> Option<Key> {
@@ -29,6 +30,7 @@ fn key(inst: &Inst) -> Option<Key> {
         Inst::Extern(path) => Key::Extern(path.clone()),
         Inst::Passive { index, .. } => Key::Passive(*index),
         Inst::Op { op, args } => Key::Op(*op, args.clone()),
+        Inst::Proj { tuple, index } => Key::Proj(*tuple, *index),
         _ => return None,
     })
 }
@@ -131,6 +133,31 @@ pub fn simplify(func: &Func) -> Func {
                 let args = args.iter().map(|a| map[a.index()]).collect();
                 rw.op(*op, args, span)
             }
+            Inst::Proj { tuple, index } => rw.emit(
+                Inst::Proj {
+                    tuple: map[tuple.index()],
+                    index: *index,
+                },
+                span,
+            ),
+            Inst::Call { callee, args, grad } => {
+                let args = args
+                    .iter()
+                    .map(|a| crate::ir::Arg {
+                        value: map[a.value.index()],
+                        prefix: a.prefix.iter().map(|v| map[v.index()]).collect(),
+                        by_ref: a.by_ref,
+                    })
+                    .collect();
+                rw.emit(
+                    Inst::Call {
+                        callee: callee.clone(),
+                        args,
+                        grad: *grad,
+                    },
+                    span,
+                )
+            }
             other => rw.emit(other.clone(), span),
         };
         if rw.out.names[v.index()].is_none() {
@@ -155,6 +182,16 @@ pub fn dead_code(func: &Func) -> Func {
             }
         }
     }
+    // A call whose partials nobody reads needs only `g`, not `g_grad`.
+    let mut needs_grad = vec![false; func.insts.len()];
+    for (i, inst) in func.insts.iter().enumerate() {
+        if let Inst::Proj { tuple, index } = inst
+            && live[i]
+            && *index > 0
+        {
+            needs_grad[tuple.index()] = true;
+        }
+    }
     let mut out = Func::new(func.float, func.params.clone());
     out.passive = func.passive.clone();
     let mut map = vec![ValueId(u32::MAX); func.insts.len()];
@@ -166,6 +203,22 @@ pub fn dead_code(func: &Func) -> Func {
             Inst::Op { op, args } => Inst::Op {
                 op: *op,
                 args: args.iter().map(|a| map[a.index()]).collect(),
+            },
+            Inst::Proj { tuple, index } => Inst::Proj {
+                tuple: map[tuple.index()],
+                index: *index,
+            },
+            Inst::Call { callee, args, .. } => Inst::Call {
+                callee: callee.clone(),
+                args: args
+                    .iter()
+                    .map(|a| crate::ir::Arg {
+                        value: map[a.value.index()],
+                        prefix: a.prefix.iter().map(|v| map[v.index()]).collect(),
+                        by_ref: a.by_ref,
+                    })
+                    .collect(),
+                grad: needs_grad[i],
             },
             other => other.clone(),
         };
