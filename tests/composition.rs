@@ -3,7 +3,7 @@
 //! array arguments.
 
 // Some functions here are called only through their generated gradient.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 mod common;
 
