@@ -2,19 +2,22 @@
 //! gate by gate: each intermediate's forward value, then every input's
 //! gradient from the generated `f_grad`, checked against the lecture.
 //!
-//! Run with `cargo run --example backprop`.
+//! Run with `cargo run --example backprop`. It also writes the circuits'
+//! pictures, `docs/circuit1.svg` and `docs/circuit2.svg`, which the README
+//! shows.
 
 use autodiff_core::grad;
+use std::path::Path;
 
 /// `f(x, y, z) = (x + y) z`: the add gate distributes, the mul gate swaps.
-#[grad]
+#[grad(graph)]
 fn circuit(x: f64, y: f64, z: f64) -> f64 {
     let q = x + y;
     q * z
 }
 
 /// `f(x, y, z, w) = 2 (x y + max(z, w))`: the max gate routes.
-#[grad]
+#[grad(graph)]
 fn circuit2(x: f64, y: f64, z: f64, w: f64) -> f64 {
     2.0 * (x * y + z.max(w))
 }
@@ -33,6 +36,15 @@ fn check(what: &str, got: f64, want: f64, tol: f64) {
     );
 }
 
+/// Writes a circuit's SVG into `docs/` of the workspace.
+fn write_svg(name: &str, graph: &autodiff_core::Graph) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    std::fs::create_dir_all(&dir).expect("create docs/");
+    let path = dir.join(name);
+    std::fs::write(&path, graph.to_svg()).expect("write the SVG");
+    println!("  wrote docs/{name}");
+}
+
 fn main() {
     println!("circuit 1: q = x + y; f = q * z at x = -2, y = 5, z = -4");
     let (x, y, z) = (-2.0, 5.0, -4.0);
@@ -40,6 +52,9 @@ fn main() {
     let (f, dx, dy, dz) = circuit_grad(x, y, z);
     println!("  f_grad:  f = {f}, ∂f/∂x = {dx}, ∂f/∂y = {dy}, ∂f/∂z = {dz}");
     assert_eq!((f, dx, dy, dz), (-12.0, -4.0, -4.0, 3.0));
+    let graph = circuit_graph(x, y, z);
+    println!("\n{graph}");
+    write_svg("circuit1.svg", &graph);
 
     println!("circuit 2: f = 2 * (x*y + max(z, w)) at x = 3, y = -4, z = 2, w = -1");
     let (x, y, z, w) = (3.0, -4.0, 2.0, -1.0);
@@ -52,6 +67,9 @@ fn main() {
     let (f, dx, dy, dz, dw) = circuit2_grad(x, y, z, w);
     println!("  f_grad:  f = {f}, ∂f/∂x = {dx}, ∂f/∂y = {dy}, ∂f/∂z = {dz}, ∂f/∂w = {dw}");
     assert_eq!((f, dx, dy, dz, dw), (-20.0, -8.0, 6.0, 2.0, 0.0));
+    let graph = circuit2_graph(x, y, z, w);
+    println!("\n{graph}");
+    write_svg("circuit2.svg", &graph);
 
     println!("sigmoid neuron at w = [2, -3, -3], x = [-1, -2]");
     let (w0, w1, w2, x0, x1) = (2.0, -3.0, -3.0, -1.0, -2.0);

@@ -328,6 +328,73 @@ const TAPE_F: &str = "__ad_tape_f";
 const TAPE_I: &str = "__ad_tape_i";
 const TAPE_B: &str = "__ad_tape_b";
 
+/// The circuit being recorded by `f_graph`.
+fn graph_ident() -> Ident {
+    hyg("__ad_graph")
+}
+
+/// The node of the latest instance of a value.
+fn node_ident(v: ValueId) -> Ident {
+    format_ident!("__ad_n{}", v.0, span = Span::mixed_site())
+}
+
+/// The nodes of every instance of a value, for their gradients.
+fn stack_ident(v: ValueId) -> Ident {
+    format_ident!("__ad_ns{}", v.0, span = Span::mixed_site())
+}
+
+/// The node each element of an array holds.
+fn elems_ident(v: ValueId) -> Ident {
+    format_ident!("__ad_elems{}", v.0, span = Span::mixed_site())
+}
+
+/// The declarations the circuit view needs.
+fn graph_decls(
+    block: &[Stmt],
+    nodes: &mut Vec<ValueId>,
+    stacks: &mut Vec<ValueId>,
+    maps: &mut Vec<ValueId>,
+) {
+    for stmt in block {
+        match stmt {
+            Stmt::GraphNode { value, inputs, .. } => {
+                nodes.push(*value);
+                nodes.extend(inputs);
+                stacks.push(*value);
+            }
+            Stmt::GraphInput { value, .. } => nodes.push(*value),
+            Stmt::GraphAlias { dst, src } => {
+                nodes.push(*dst);
+                nodes.push(*src);
+            }
+            Stmt::GraphLoad { value, arr, .. } => {
+                nodes.push(*value);
+                maps.push(*arr);
+            }
+            Stmt::GraphStore { arr, value, .. } => {
+                nodes.push(*value);
+                maps.push(*arr);
+            }
+            Stmt::GraphFinish { params, output } => {
+                nodes.push(*output);
+                for (p, _) in params {
+                    nodes.push(*p);
+                }
+            }
+            Stmt::If { then, els, .. } => {
+                graph_decls(then, nodes, stacks, maps);
+                graph_decls(els, nodes, stacks, maps);
+            }
+            Stmt::For { body, .. } => graph_decls(body, nodes, stacks, maps),
+            Stmt::While { head, body, .. } => {
+                graph_decls(head, nodes, stacks, maps);
+                graph_decls(body, nodes, stacks, maps);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The tape of the tuples one call inside a loop or branch returns.
 fn tuple_tape(v: ValueId) -> Ident {
     format_ident!("__ad_tape_v{}", v.0, span = Span::mixed_site())
@@ -524,6 +591,93 @@ impl Structured<'_> {
                 let (k, g) = (value_ident(*scale), value_ident(*src));
                 quote!(::autodiff_core::__private::add_scaled(&mut #place[..], #k, &#g[..]);)
             }
+            Stmt::GraphNode {
+                value,
+                label,
+                op,
+                inputs,
+            } => {
+                let (g, n, ns) = (graph_ident(), node_ident(*value), stack_ident(*value));
+                let v = value_ident(*value);
+                let ins = inputs.iter().map(|i| node_ident(*i));
+                quote! {
+                    #n = #g.push(#label, #op, #v as f64, &[#(#ins),*]);
+                    #ns.push(#n);
+                }
+            }
+            Stmt::GraphInput { value, label } => {
+                let (g, n, v) = (graph_ident(), node_ident(*value), value_ident(*value));
+                quote!(#n = #g.push(#label, "input", #v as f64, &[]);)
+            }
+            Stmt::GraphAlias { dst, src } => {
+                let (d, s) = (node_ident(*dst), node_ident(*src));
+                quote!(#d = #s;)
+            }
+            Stmt::GraphLoad {
+                value,
+                arr,
+                index,
+                label,
+            } => {
+                let (g, n, v, m) = (
+                    graph_ident(),
+                    node_ident(*value),
+                    value_ident(*value),
+                    elems_ident(*arr),
+                );
+                let ix: Vec<Ident> = index.iter().map(|i| value_ident(*i)).collect();
+                let key = quote!(::std::vec![#(#ix as usize),*]);
+                if matches!(func.inst(*arr), Inst::ArrayParam(_)) {
+                    let fmt = format!("{label}{}", "[{}]".repeat(ix.len()));
+                    quote! {
+                        #n = *#m.entry(#key).or_insert_with(|| {
+                            #g.push(&::std::format!(#fmt, #(#ix),*), "input", #v as f64, &[])
+                        });
+                    }
+                } else {
+                    quote!(#n = #m.get(&#key).copied().unwrap_or(usize::MAX);)
+                }
+            }
+            Stmt::GraphStore { arr, index, value } => {
+                let (m, n) = (elems_ident(*arr), node_ident(*value));
+                let ix = index.iter().map(|i| value_ident(*i));
+                quote!(#m.insert(::std::vec![#(#ix as usize),*], #n);)
+            }
+            Stmt::GraphGrad { value, grad } => {
+                let (g, ns, d) = (graph_ident(), stack_ident(*value), value_ident(*grad));
+                quote! {
+                    if let ::core::option::Option::Some(n) = #ns.pop() {
+                        #g.add_grad(n, #d as f64);
+                    }
+                }
+            }
+            Stmt::GraphFinish { params, output } => {
+                let g = graph_ident();
+                let grads = params.iter().map(|(p, d)| {
+                    let dv = value_ident(*d);
+                    match func.inst(*p) {
+                        Inst::ArrayParam(i) => {
+                            let rank = self.sig.params[*i].array.as_ref().map_or(1, |a| a.rank);
+                            let m = elems_ident(*p);
+                            let ix = (0..rank).map(proc_macro2::Literal::usize_unsuffixed);
+                            quote! {
+                                for (ix, n) in #m.iter() {
+                                    #g.set_grad(*n, #dv #([ix[#ix]])* as f64);
+                                }
+                            }
+                        }
+                        _ => {
+                            let n = node_ident(*p);
+                            quote!(#g.set_grad(#n, #dv as f64);)
+                        }
+                    }
+                });
+                let out = node_ident(*output);
+                quote! {
+                    #(#grads)*
+                    #g.set_output(#out);
+                }
+            }
             Stmt::PushTuple(v) => {
                 let id = value_ident(*v);
                 let t = tuple_tape(*v);
@@ -587,6 +741,32 @@ pub fn structured_body(
         let t = tuple_tape(c);
         decls.push(quote!(let mut #t = ::std::vec::Vec::new();));
     }
+    let (mut nodes, mut stacks, mut maps) = (Vec::new(), Vec::new(), Vec::new());
+    graph_decls(&func.body, &mut nodes, &mut stacks, &mut maps);
+    let mut declared = HashSet::new();
+    for v in nodes {
+        if declared.insert(v) {
+            let n = node_ident(v);
+            decls.push(quote!(let mut #n: usize = usize::MAX;));
+        }
+    }
+    let mut declared = HashSet::new();
+    for v in stacks {
+        if declared.insert(v) {
+            let s = stack_ident(v);
+            decls.push(quote!(let mut #s: ::std::vec::Vec<usize> = ::std::vec::Vec::new();));
+        }
+    }
+    let mut declared = HashSet::new();
+    for v in maps {
+        if declared.insert(v) {
+            let m = elems_ident(v);
+            decls.push(quote!(
+                let mut #m: ::std::collections::HashMap<::std::vec::Vec<usize>, usize> =
+                    ::std::collections::HashMap::new();
+            ));
+        }
+    }
     let mut seen = HashSet::new();
     for v in &func.hoisted {
         if !seen.insert(*v) {
@@ -610,17 +790,36 @@ pub fn structured_body(
     quote!(#(#decls)* #body)
 }
 
-/// The doc comment of `f_grad`.
-fn doc(sig: &Sig) -> String {
+/// The doc comment of `f_grad`: what it returns, then the derivative itself
+/// as a formula for straight-line code.
+fn doc(sig: &Sig, func: &Func) -> String {
     let name = &sig.item.sig.ident;
+    let wrt: Vec<&crate::ast::Param> = sig.params.iter().filter(|p| p.wrt).collect();
     let mut slots = vec![format!("{name}")];
-    for p in sig.params.iter().filter(|p| p.wrt) {
+    for p in &wrt {
         slots.push(format!("∂{name}/∂{}", p.ident));
     }
-    format!(
+    let mut doc = format!(
         "Value and gradient of [`{name}`], generated by `#[grad]`.\n\nReturns `({})`: the value of `{name}` at the arguments, then its partial derivative with respect to each differentiated parameter, in declaration order.",
         slots.join(", ")
-    )
+    );
+    if func.is_straight_line() {
+        doc.push_str("\n\n# Derivatives\n");
+        for (p, v) in wrt.iter().zip(func.outputs.iter().skip(1)) {
+            let f = crate::formula::formula(func, *v)
+                .map(|f| format!("`{f}`"))
+                .unwrap_or_else(|| "(a formula too long to show)".into());
+            doc.push_str(&format!("\n- ∂{name}/∂{} = {f}", p.ident));
+        }
+        if doc.contains('[') {
+            doc.push_str("\n\n`[a > b]` is 1 where `a > b`, 0 where `a < b` and ½ at a tie.");
+        }
+    } else {
+        doc.push_str(
+            "\n\nThe derivative is computed by a reverse sweep over the loops and branches of the function (values they overwrite are kept on a tape), so it has no closed formula here.",
+        );
+    }
+    doc
 }
 
 // Input:  `pub fn circuit(x: f64, y: f64, z: f64) -> f64 { … }` and its gradient IR
@@ -669,7 +868,7 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
             clippy::nursery
         )]
     };
-    let doc = doc(sig);
+    let doc = doc(sig, func);
     let dynamic = sig
         .params
         .iter()
@@ -780,6 +979,55 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
                 #ret
             };
             (__ad_value, #(#bufs),*)
+        }
+    }
+}
+
+// Input:  `#[grad(graph)] fn circuit(x: f64, y: f64, z: f64) -> f64 { … }` and its
+//         gradient IR with the circuit-recording statements
+// Output: `fn circuit_graph(x: f64, y: f64, z: f64) -> ::autodiff_core::Graph { … }`
+pub fn graph_fn(sig: &Sig, func: &Func) -> TokenStream {
+    let item = sig.item;
+    let vis = &item.vis;
+    let name = format_ident!("{}_graph", item.sig.ident);
+    let generics = &item.sig.generics;
+    let where_clause = &generics.where_clause;
+    let params: Vec<TokenStream> = sig
+        .receiver
+        .map(|r| quote!(#r))
+        .into_iter()
+        .chain(sig.params.iter().map(|p| {
+            let ident = &p.ident;
+            let ty = p.syn_ty;
+            quote!(#ident: #ty)
+        }))
+        .collect();
+    let kept = item.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    let doc = format!(
+        "The circuit of [`{}`] at the arguments, generated by `#[grad(graph)]`: a node for each input, constant and gate that ran, with its forward value and its gradient (∂{}/∂node). Print it, or draw it with `to_dot`, `to_mermaid` or `to_svg`.",
+        item.sig.ident, item.sig.ident
+    );
+    let body = structured_body(sig, func, None);
+    let g = graph_ident();
+    quote! {
+        #[doc = #doc]
+        #(#kept)*
+        #[allow(
+            dead_code,
+            unused_variables,
+            unused_mut,
+            unused_assignments,
+            unused_parens,
+            unused_braces,
+            non_snake_case,
+            clippy::all,
+            clippy::pedantic,
+            clippy::nursery
+        )]
+        #vis fn #name #generics (#(#params),*) -> ::autodiff_core::Graph #where_clause {
+            let mut #g = ::autodiff_core::Graph::new();
+            #body
+            #g
         }
     }
 }

@@ -36,9 +36,18 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         reverse_regions::reverse(&forward)
     };
     let grad_fn = codegen::grad_fn(&sig, &gradient);
+    let graph_fn = args.graph.as_ref().map(|_| {
+        // The circuit view records through the structured form; lowering
+        // again reports nothing new (the first pass found no error).
+        let quiet = Ctxt::default();
+        let forward = lower::lower_with(&quiet, &sig, true);
+        let _ = quiet.check();
+        codegen::graph_fn(&sig, &reverse_regions::reverse_with(&forward, true))
+    });
     quote! {
         #item
         #grad_fn
+        #graph_fn
     }
 }
 

@@ -175,6 +175,38 @@ pub enum Stmt {
     PushTuple(ValueId),
     /// Takes it back in the reverse sweep, as a new local.
     PopTuple(ValueId),
+    /// Circuit view (`f_graph`): records a gate for value `value`.
+    GraphNode {
+        value: ValueId,
+        label: String,
+        op: String,
+        inputs: Vec<ValueId>,
+    },
+    /// Circuit view: a scalar parameter, an input node.
+    GraphInput { value: ValueId, label: String },
+    /// Circuit view: `dst` stands for the same node as `src` (a copy).
+    GraphAlias { dst: ValueId, src: ValueId },
+    /// Circuit view: the node of an array element read by `value`.
+    GraphLoad {
+        value: ValueId,
+        arr: ValueId,
+        index: Vec<ValueId>,
+        label: String,
+    },
+    /// Circuit view: an array element now holds `value`'s node.
+    GraphStore {
+        arr: ValueId,
+        index: Vec<ValueId>,
+        value: ValueId,
+    },
+    /// Circuit view: the gradient of the latest node of `value`.
+    GraphGrad { value: ValueId, grad: ValueId },
+    /// Circuit view: gradients of the inputs and the output node; `params`
+    /// pairs each parameter value with its adjoint.
+    GraphFinish {
+        params: Vec<(ValueId, ValueId)>,
+        output: ValueId,
+    },
     /// Reserves tape space for `(end - start) * per_trip[k]` more values on
     /// the float, integer and boolean tapes, before a counted loop.
     Reserve {
@@ -520,6 +552,28 @@ impl Func {
                     writeln!(f, " += {scale} * {src}")?;
                 }
                 Stmt::PushTuple(v) => writeln!(f, "{pad}push tuple {v}")?,
+                Stmt::GraphNode {
+                    value,
+                    label,
+                    op,
+                    inputs,
+                } => writeln!(f, "{pad}graph node {value} {op} {label:?} {inputs:?}")?,
+                Stmt::GraphInput { value, label } => {
+                    writeln!(f, "{pad}graph input {value} {label:?}")?
+                }
+                Stmt::GraphAlias { dst, src } => writeln!(f, "{pad}graph alias {dst} = {src}")?,
+                Stmt::GraphLoad {
+                    value, arr, index, ..
+                } => writeln!(f, "{pad}graph load {value} = {arr}{index:?}")?,
+                Stmt::GraphStore { arr, index, value } => {
+                    writeln!(f, "{pad}graph store {arr}{index:?} = {value}")?
+                }
+                Stmt::GraphGrad { value, grad } => {
+                    writeln!(f, "{pad}graph grad {value} += {grad}")?
+                }
+                Stmt::GraphFinish { params, output } => {
+                    writeln!(f, "{pad}graph finish {params:?} -> {output}")?
+                }
                 Stmt::PopTuple(v) => writeln!(f, "{pad}pop tuple {v}")?,
                 Stmt::Reserve {
                     start,

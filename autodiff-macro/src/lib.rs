@@ -14,6 +14,7 @@ mod codegen;
 mod ctxt;
 mod expand;
 mod fallback;
+mod formula;
 mod ir;
 mod lower;
 mod reverse;

@@ -157,6 +157,12 @@ fn may_exit(stmt: &SynStmt) -> bool {
 
 /// Lowers the body of a validated function.
 pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
+    lower_with(cx, sig, false)
+}
+
+/// Lowers the body; `force_structured` gives the structured form even to
+/// straight-line code (the circuit view records through it).
+pub fn lower_with(cx: &Ctxt, sig: &Sig, force_structured: bool) -> Func {
     let params = sig
         .params
         .iter()
@@ -166,7 +172,7 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
             wrt: p.wrt,
         })
         .collect();
-    let structured = needs_structure(sig);
+    let structured = force_structured || needs_structure(sig);
     let mut l = Lower {
         cx,
         func: Func::new(sig.float, params),
@@ -221,6 +227,13 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
             l.returned = Some(f);
         }
         if let Some(v) = l.block_stmts(&block.stmts, true) {
+            // The circuit view calls the result by the function's name.
+            let slot = &mut l.func.names[v.index()];
+            if slot.is_none()
+                && matches!(l.func.insts[v.index()], Inst::Op { .. } | Inst::Proj { .. })
+            {
+                *slot = Some(sig.item.sig.ident.to_string());
+            }
             l.assign(ret, v);
         }
         l.func.outputs = vec![ret];

@@ -22,6 +22,12 @@ use std::collections::{HashMap, HashSet};
 /// (a value that only feeds conditions or indices needs none).
 pub fn active(func: &Func) -> HashSet<ValueId> {
     let varied = varied(func);
+    active_from(func, Some(varied))
+}
+
+/// The values the result depends on through differentiable uses, among
+/// `varied` (or all of them).
+fn active_from(func: &Func, varied: Option<HashSet<ValueId>>) -> HashSet<ValueId> {
     let mut useful: HashSet<ValueId> = func.outputs.iter().copied().collect();
     loop {
         let before = useful.len();
@@ -54,7 +60,18 @@ pub fn active(func: &Func) -> HashSet<ValueId> {
             break;
         }
     }
-    varied.intersection(&useful).copied().collect()
+    match varied {
+        Some(varied) => varied.intersection(&useful).copied().collect(),
+        None => useful
+            .into_iter()
+            .filter(|v| matches!(func.ty(*v), Ty::Float | Ty::Array | Ty::Tuple))
+            .collect(),
+    }
+}
+
+/// For the circuit view: every float the result depends on, constants too.
+fn active_all(func: &Func) -> HashSet<ValueId> {
+    active_from(func, None)
 }
 
 /// Which values depend on a differentiated parameter (a fixpoint over loops).
@@ -126,6 +143,8 @@ struct Sweep<'a> {
     loop_depth: usize,
     /// Calls inside loops or branches: their tuples go on a tape.
     tuple_taped: HashSet<ValueId>,
+    /// Record the circuit view.
+    graph: bool,
 }
 
 impl Sweep<'_> {
@@ -154,6 +173,9 @@ impl Sweep<'_> {
         let t = self.out.push(Inst::Copy(dv), span);
         block.push(Stmt::Def(t));
         block.push(Stmt::Clear(dv));
+        if self.graph && has_node(self.fwd, v) {
+            block.push(Stmt::GraphGrad { value: v, grad: t });
+        }
         t
     }
 
@@ -386,6 +408,10 @@ impl Sweep<'_> {
                         });
                     }
                 }
+            }
+            // A constant's adjoint is its gradient in the circuit view.
+            Inst::Lit { .. } | Inst::Extern(_) | Inst::Passive { .. } if self.graph => {
+                self.take(v, out);
             }
             // Parameters keep their adjoint: it is the gradient.
             _ => {}
@@ -690,10 +716,21 @@ fn make_counters(block: &[Stmt], out: &mut Func, counters: &mut HashMap<ValueId,
 // Output: the forward sweep with `push %t`, `push %acc` …, then the adjoints of
 //         every active value and `for %i in %s..%e rev { … pop %acc … }`.
 pub fn reverse(forward: &Func) -> Func {
+    reverse_with(forward, false)
+}
+
+/// The reverse sweep; with `graph`, also the statements that record the
+/// circuit (every gate, its value and its gradient) for `f_graph`: then
+/// every float gets an adjoint, constants included.
+pub fn reverse_with(forward: &Func, graph: bool) -> Func {
     let mut out = forward.clone();
     let mut counters = HashMap::new();
     make_counters(&forward.body, &mut out, &mut counters);
-    let active = active(forward);
+    let active = if graph {
+        active_all(forward)
+    } else {
+        active(forward)
+    };
     // Adjoint variables, declared between the sweeps.
     let mut adj = HashMap::new();
     let mut decls = Vec::new();
@@ -734,6 +771,7 @@ pub fn reverse(forward: &Func) -> Func {
             counters: counters.clone(),
             loop_depth: 0,
             tuple_taped: tuple_taped.clone(),
+            graph,
         };
         let body = sweep.block(&forward.body);
         (body, sweep.out)
@@ -765,6 +803,9 @@ pub fn reverse(forward: &Func) -> Func {
     let (backward, mut out) = reads_of(taped.clone(), out);
     let mut body = augment(&out, &forward.body, &taped, &counters, false);
     body = push_tuples(&out, body, &tuple_taped);
+    if graph {
+        body = record_graph(forward, body);
+    }
     let mut hoisted = Vec::new();
     nested_defs(&out, &body, 0, &mut hoisted);
     body.extend(decls);
@@ -810,9 +851,202 @@ pub fn reverse(forward: &Func) -> Func {
         };
         outputs.push(grad);
     }
+    if graph {
+        let params = forward
+            .insts
+            .iter()
+            .enumerate()
+            .filter(|(_, inst)| matches!(inst, Inst::Param(_) | Inst::ArrayParam(_)))
+            .filter_map(|(i, _)| {
+                let v = ValueId(i as u32);
+                adj.get(&v).map(|d| (v, *d))
+            })
+            .collect();
+        body.push(Stmt::GraphFinish {
+            params,
+            output: ret,
+        });
+    }
     out.body = body;
     out.outputs = outputs;
     out.hoisted = hoisted;
+    out
+}
+
+/// Whether `v` is a gate of its own in the circuit view (copies and array
+/// reads stand for the node of what they copy).
+pub fn has_node(func: &Func, v: ValueId) -> bool {
+    match func.inst(v) {
+        Inst::Lit { .. } | Inst::Extern(_) | Inst::Op { .. } | Inst::Proj { index: 0, .. } => true,
+        Inst::Passive { ty, .. } => *ty == Ty::Float,
+        _ => false,
+    }
+}
+
+/// The label of a gate: its variable's name, or its expression.
+pub fn label(func: &Func, v: ValueId, depth: usize) -> String {
+    if let Some(name) = &func.names[v.index()] {
+        return name.clone();
+    }
+    if depth > 2 {
+        return "…".into();
+    }
+    // How tightly an unnamed infix gate binds (sums 1, products 2).
+    let prec = |w: ValueId| match func.inst(w) {
+        Inst::Op { op, .. } if func.names[w.index()].is_none() => match op.rule().forward {
+            crate::rules::Forward::Infix("+" | "-") => 1,
+            crate::rules::Forward::Infix(_) => 2,
+            _ => 3,
+        },
+        _ => 3,
+    };
+    let mine = prec(v);
+    // An operand, parenthesized when it binds less tightly than this gate.
+    let operand = |w: ValueId, right: bool| {
+        let text = label(func, w, depth + 1);
+        let tight = prec(w);
+        if tight < mine || (right && tight == mine && mine < 3) {
+            format!("({text})")
+        } else {
+            text
+        }
+    };
+    let sub = |w: ValueId| label(func, w, depth + 1);
+    match func.inst(v) {
+        Inst::Lit { value, .. } => format!("{value}"),
+        Inst::Extern(path) => path.join("::"),
+        Inst::Passive { index, .. } => func.passive_text(*index),
+        Inst::Op { op, args } => match op.rule().forward {
+            crate::rules::Forward::Infix(o) => {
+                format!("{} {o} {}", operand(args[0], false), operand(args[1], true))
+            }
+            crate::rules::Forward::Prefix(o) => format!("{o}{}", operand(args[0], true)),
+            _ => {
+                let args: Vec<String> = args.iter().map(|a| sub(*a)).collect();
+                format!("{}({})", op.name(), args.join(", "))
+            }
+        },
+        Inst::Proj { tuple, .. } => match func.inst(*tuple) {
+            Inst::Call { callee, args, .. } => {
+                let name = match callee {
+                    crate::ir::Callee::Path(p) => p.join("::"),
+                    crate::ir::Callee::Method(m) => format!("self.{m}"),
+                };
+                let args: Vec<String> = args.iter().map(|a| sub(a.value)).collect();
+                format!("{name}({})", args.join(", "))
+            }
+            _ => "call".into(),
+        },
+        Inst::Load { arr, .. } => format!("{}[…]", sub(*arr)),
+        _ => "…".into(),
+    }
+}
+
+/// The forward sweep with the statements that record the circuit.
+fn record_graph(func: &Func, block: Vec<Stmt>) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    for stmt in block {
+        match stmt {
+            Stmt::Def(v) => {
+                out.push(Stmt::Def(v));
+                if v.index() >= func.insts.len() {
+                    continue;
+                }
+                match func.inst(v) {
+                    Inst::Param(_) => out.push(Stmt::GraphInput {
+                        value: v,
+                        label: label(func, v, 0),
+                    }),
+                    Inst::Copy(src) if func.ty(v) == Ty::Float => {
+                        out.push(Stmt::GraphAlias { dst: v, src: *src })
+                    }
+                    Inst::Load { arr, index } => {
+                        let name = label(func, *arr, 0);
+                        out.push(Stmt::GraphLoad {
+                            value: v,
+                            arr: *arr,
+                            index: index.clone(),
+                            label: name,
+                        })
+                    }
+                    Inst::Op { op, args } => {
+                        let inputs = args
+                            .iter()
+                            .copied()
+                            .filter(|a| func.ty(*a) == Ty::Float)
+                            .collect();
+                        out.push(Stmt::GraphNode {
+                            value: v,
+                            label: label(func, v, 0),
+                            op: op.name().to_string(),
+                            inputs,
+                        });
+                    }
+                    Inst::Proj { tuple, index: 0 } => {
+                        let inputs = match func.inst(*tuple) {
+                            Inst::Call { args, .. } => args
+                                .iter()
+                                .map(|a| a.value)
+                                .filter(|a| func.ty(*a) == Ty::Float)
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        out.push(Stmt::GraphNode {
+                            value: v,
+                            label: label(func, v, 0),
+                            op: "call".into(),
+                            inputs,
+                        });
+                    }
+                    _ if has_node(func, v) => out.push(Stmt::GraphNode {
+                        value: v,
+                        label: label(func, v, 0),
+                        op: "const".into(),
+                        inputs: Vec::new(),
+                    }),
+                    _ => {}
+                }
+            }
+            Stmt::Assign { dst, src } => {
+                out.push(Stmt::Assign { dst, src });
+                if func.ty(dst) == Ty::Float {
+                    out.push(Stmt::GraphAlias { dst, src });
+                }
+            }
+            Stmt::Store { arr, index, value } => {
+                out.push(Stmt::GraphStore {
+                    arr,
+                    index: index.clone(),
+                    value,
+                });
+                out.push(Stmt::Store { arr, index, value });
+            }
+            Stmt::If { cond, then, els } => out.push(Stmt::If {
+                cond,
+                then: record_graph(func, then),
+                els: record_graph(func, els),
+            }),
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => out.push(Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body: record_graph(func, body),
+            }),
+            Stmt::While { head, cond, body } => out.push(Stmt::While {
+                head: record_graph(func, head),
+                cond,
+                body: record_graph(func, body),
+            }),
+            other => out.push(other),
+        }
+    }
     out
 }
 
