@@ -50,3 +50,8 @@ pub mod __private;
 
 mod graph;
 pub use graph::{Graph, Node};
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -234,7 +234,7 @@ impl<'a> Sig<'a> {
             if !matches!(param, syn::GenericParam::Lifetime(_)) {
                 cx.error_spanned_by(
                     param,
-                    "#[grad] does not support generic parameters; write the function for `f64` or `f32`",
+                    "#[grad] does not support generic functions (a generic float type `T: Real` is not supported); write the function for `f64` or `f32`",
                 );
             }
         }
