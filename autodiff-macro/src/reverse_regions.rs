@@ -145,6 +145,9 @@ struct Sweep<'a> {
     tuple_taped: HashSet<ValueId>,
     /// Record the circuit view.
     graph: bool,
+    /// Per `for` loop (by its variable): the values of its body that the
+    /// reverse sweep computes again instead of taping them.
+    recompute: HashMap<ValueId, Vec<ValueId>>,
 }
 
 impl Sweep<'_> {
@@ -285,15 +288,22 @@ impl Sweep<'_> {
                 body,
             } => {
                 self.loop_depth += 1;
-                let body = self.block(body);
+                let mut reversed = self.block(body);
                 self.loop_depth -= 1;
-                if !body.is_empty() {
+                if !reversed.is_empty() {
+                    // Values cheaper to compute again than to tape: recompute
+                    // them at the top of each reversed trip.
+                    if let Some(values) = self.recompute.get(var) {
+                        let mut again: Vec<Stmt> = values.iter().map(|v| Stmt::Def(*v)).collect();
+                        again.append(&mut reversed);
+                        reversed = again;
+                    }
                     out.push(Stmt::For {
                         var: *var,
                         start: *start,
                         end: *end,
                         rev: !rev,
-                        body,
+                        body: reversed,
                     });
                 }
             }
@@ -590,6 +600,76 @@ fn augment(
     out
 }
 
+/// For every `for` loop: the values defined at the top level of its body
+/// that are pure functions of loop variables, values defined outside the
+/// loop that nothing reassigns, elements of parameter arrays (which never
+/// change) and each other, in the order they are defined.
+fn find_recomputable(
+    func: &Func,
+    block: &[Stmt],
+    assigned: &HashSet<ValueId>,
+    out: &mut HashMap<ValueId, Vec<ValueId>>,
+) {
+    for stmt in block {
+        match stmt {
+            Stmt::For { var, body, .. } => {
+                let mut inside = HashSet::new();
+                walk(body, &mut |s| {
+                    if let Stmt::Def(v) = s {
+                        inside.insert(*v);
+                    }
+                });
+                let mut ok: HashSet<ValueId> = HashSet::new();
+                let mut order = Vec::new();
+                for s in body {
+                    let Stmt::Def(v) = s else { continue };
+                    let inst = func.inst(*v);
+                    let pure = match inst {
+                        Inst::Op { .. } | Inst::Lit { .. } | Inst::Extern(_) => true,
+                        Inst::Passive { .. } => true,
+                        Inst::Load { arr, .. } => matches!(func.inst(*arr), Inst::ArrayParam(_)),
+                        _ => false,
+                    };
+                    if !pure || assigned.contains(v) {
+                        continue;
+                    }
+                    let mut operands = inst.operands();
+                    if let Inst::Passive { index, .. } = inst {
+                        collect_piece_values(&func.passive[*index], &mut operands);
+                    }
+                    let available = operands.iter().all(|o| {
+                        *o == *var
+                            || ok.contains(o)
+                            || (!inside.contains(o) && !assigned.contains(o))
+                    });
+                    if available {
+                        ok.insert(*v);
+                        order.push(*v);
+                    }
+                }
+                out.insert(*var, order);
+                find_recomputable(func, body, assigned, out);
+            }
+            Stmt::If { then, els, .. } => {
+                find_recomputable(func, then, assigned, out);
+                find_recomputable(func, els, assigned, out);
+            }
+            Stmt::While { body, .. } => find_recomputable(func, body, assigned, out),
+            _ => {}
+        }
+    }
+}
+
+fn collect_piece_values(pieces: &[Piece], out: &mut Vec<ValueId>) {
+    for p in pieces {
+        match p {
+            Piece::Value(v) => out.push(*v),
+            Piece::Paren(inner) | Piece::Bracket(inner) => collect_piece_values(inner, out),
+            Piece::Tokens(_) => {}
+        }
+    }
+}
+
 /// Active calls defined inside loops or branches.
 fn nested_calls(
     func: &Func,
@@ -748,6 +828,19 @@ pub fn reverse_with(forward: &Func, graph: bool) -> Func {
         adj.insert(v, d);
         decls.push(Stmt::Def(d));
     }
+    // Loop bodies' values that depend only on the loop variables, immutable
+    // inputs and each other: recomputed in reverse rather than taped. (Not in
+    // the circuit view, whose node stacks follow each definition.)
+    let mut recompute = HashMap::new();
+    if !graph {
+        let mut assigned = HashSet::new();
+        walk(&forward.body, &mut |stmt| {
+            if let Stmt::Assign { dst, .. } = stmt {
+                assigned.insert(*dst);
+            }
+        });
+        find_recomputable(forward, &forward.body, &assigned, &mut recompute);
+    }
     // Calls inside loops or branches keep their tuples on a tape of their own.
     let mut tuple_taped = HashSet::new();
     nested_calls(forward, &forward.body, 0, &active, &mut tuple_taped);
@@ -772,6 +865,7 @@ pub fn reverse_with(forward: &Func, graph: bool) -> Func {
             loop_depth: 0,
             tuple_taped: tuple_taped.clone(),
             graph,
+            recompute: recompute.clone(),
         };
         let body = sweep.block(&forward.body);
         (body, sweep.out)
@@ -780,6 +874,11 @@ pub fn reverse_with(forward: &Func, graph: bool) -> Func {
     // pop reads its condition): repeat until nothing new needs the tape.
     let mut over = HashSet::new();
     overwritten(forward, &forward.body, false, &mut over);
+    for values in recompute.values() {
+        for v in values {
+            over.remove(v);
+        }
+    }
     let mut taped: HashSet<ValueId> = HashSet::new();
     loop {
         let (draft, draft_func) = reads_of(taped.clone(), out.clone());
