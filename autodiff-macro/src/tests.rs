@@ -756,3 +756,70 @@ fn formula_of_a_composition() {
     "#]],
     );
 }
+
+#[test]
+fn grad_of_loop_recomputes_instead_of_taping() {
+    // Every value of the body depends only on `i` and the parameter: nothing
+    // is pushed; the reversed loop computes `a`, `t` again.
+    check_grad(
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { let a = x[i]; let t = a * a; s += t.sin(); } s }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = copy %2  // s
+              %4 = passive int `0`
+              %5 = passive int `%0. len ()`
+              for %6 in %4..%5 {
+                %7 = load %0[%6]  // a
+                %8 = mul %7, %7  // t
+                %9 = sin %8
+                %10 = add %3, %9
+                %3 := %10
+              }
+              %1 := %3
+              %11 = zeros like %0  // ∂x
+              %12 = zero  // ∂return value
+              %13 = zero  // ∂s
+              %14 = zero  // ∂a
+              %15 = zero  // ∂t
+              %16 = zero
+              %17 = zero
+              %29 = lit 1.0
+              %12 += %29
+              %18 = copy %12
+              %12 := 0
+              %13 += %18
+              for %6 in %4..%5 rev {
+                %7 = load %0[%6]  // a
+                %8 = mul %7, %7  // t
+                %9 = sin %8
+                %19 = copy %13
+                %13 := 0
+                %17 += %19
+                %20 = copy %17
+                %17 := 0
+                %13 += %20
+                %16 += %20
+                %21 = copy %16
+                %16 := 0
+                %22 = cos %8
+                %23 = mul %21, %22
+                %15 += %23
+                %24 = copy %15
+                %15 := 0
+                %25 = mul %24, %7
+                %26 = mul %24, %7
+                %14 += %25
+                %14 += %26
+                %27 = copy %14
+                %14 := 0
+                %11[%6] += %27
+              }
+              %28 = copy %13
+              %13 := 0
+              ret %1, %11
+        "#]],
+    );
+}
