@@ -309,3 +309,23 @@ fn f64_twin(x: f64, y: f64) -> f64 {
     let a = x.exp() * y.sin() + f64::max(x, y);
     a.sqrt() / (y * y + 1.0)
 }
+
+#[grad]
+fn copysign_only(x: f64, y: f64) -> f64 {
+    x.copysign(y)
+}
+
+#[grad]
+fn fract_only(x: f64) -> f64 {
+    x.fract()
+}
+
+#[test]
+fn copysign_and_fract_conventions() {
+    assert_eq!(copysign_only_grad(2.0, -1.0), (-2.0, -1.0, 0.0));
+    assert_eq!(copysign_only_grad(-2.0, -1.0), (-2.0, 1.0, 0.0));
+    // At x = 0 the sign flip is a kink: derivative 0.
+    assert_eq!(copysign_only_grad(0.0, -1.0).1, 0.0);
+    assert_eq!(fract_only_grad(2.75), (0.75, 1.0));
+    assert_eq!(fract_only_grad(-3.0).1, 1.0);
+}
