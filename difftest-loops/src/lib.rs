@@ -1,0 +1,1 @@
+//! Differential tests of `#[grad]` on control flow (see tests/).
