@@ -540,6 +540,7 @@ fn grad_of_for_tapes_only_overwritten_values() {
               %13 := 0
               %14 += %18
               for %7 in %5..%6 rev {
+                %9 = load %0[%7]
                 %19 = copy %14
                 %14 := 0
                 %17 += %19
