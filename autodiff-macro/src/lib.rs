@@ -3,10 +3,12 @@
 //!
 //! Users depend on `autodiff-core`, which re-exports [`macro@grad`]; see its
 //! documentation. This crate is a small compiler, one stage per module:
-//! [`args`] and [`ast`] parse and validate, [`lower`] builds the [`ir`],
-//! [`reverse`] appends the adjoint sweep using the [`rules`] table,
-//! [`simplify`] cleans it up and [`codegen`] writes Rust. [`ctxt`] collects
-//! errors and [`fallback`] emits the user's function unchanged beside them.
+//! `args` and `ast` parse and validate, `lower` builds the `ir`, `reverse`
+//! (straight-line code) and `reverse_regions` (loops, branches, arrays, with
+//! a tape) append the adjoint sweep using the `rules` table, `simplify`
+//! cleans straight-line code up, `formula` writes the derivative for the
+//! docs and `codegen` writes Rust. `ctxt` collects errors and `fallback`
+//! emits the user's function unchanged beside them.
 
 mod args;
 mod ast;
