@@ -446,3 +446,56 @@ fn integer_arrays_and_consts_are_constants() {
     assert_eq!(ds, vec![[-1.0, 0.5, 0.5], [0.0, 0.0, 0.0]]);
     assert_eq!(dm, 1.0);
 }
+
+#[grad]
+fn f32_loop(x: &[f32], a: f32) -> f32 {
+    let mut s = 0.0f32;
+    for (i, v) in x.iter().enumerate() {
+        if *v > a {
+            s += v * a * (i as f32);
+        } else {
+            s -= (v * v).sqrt();
+        }
+    }
+    s
+}
+
+#[test]
+fn f32_functions_with_loops() {
+    let x = [0.5f32, -1.5, 2.0];
+    let (v, dx, da) = f32_loop_grad(&x, 0.25);
+    // i = 0: 0.5 > 0.25 adds 0; i = 1: -1.5 subtracts 1.5; i = 2: adds 2 * 0.25 * 2
+    assert_eq!(v, -1.5 + 1.0);
+    assert_eq!(dx, vec![0.0, 1.0, 0.5]);
+    assert_eq!(da, 0.5 * 0.0 + 2.0 * 2.0);
+}
+
+struct Poly {
+    coef: [f64; 3],
+    power: i32,
+}
+
+impl Poly {
+    /// A method looping over an array field (a constant).
+    #[grad]
+    fn eval(&self, x: f64) -> f64 {
+        let mut acc = 0.0;
+        for i in 0..self.coef.len() {
+            acc = acc * x + self.coef[i];
+        }
+        acc.powi(self.power)
+    }
+}
+
+#[test]
+fn methods_with_loops_over_fields() {
+    let p = Poly {
+        coef: [1.0, -2.0, 0.5],
+        power: 2,
+    };
+    let x = 1.5;
+    let (v, dx) = p.eval_grad(x);
+    let q = x * x - 2.0 * x + 0.5;
+    assert!((v - q * q).abs() < 1e-12);
+    assert!((dx - 2.0 * q * (2.0 * x - 2.0)).abs() < 1e-12);
+}

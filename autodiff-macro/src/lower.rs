@@ -334,6 +334,10 @@ impl Lower<'_> {
     /// The pieces that stand for value `v` inside a passive expression.
     fn pieces_of(&self, v: ValueId) -> Vec<Piece> {
         match self.func.inst(v) {
+            // A field of `self` is written out where it is used.
+            Inst::Passive { index, .. } if self.opaque.contains(&v) => {
+                self.func.passive[*index].clone()
+            }
             // Passive values outside structured code are inlined; in structured
             // code they are variables like any other.
             Inst::Passive { index, .. } if !self.structured => self.func.passive[*index].clone(),
@@ -379,6 +383,7 @@ impl Lower<'_> {
     }
 
     fn op(&mut self, op: Op, args: Vec<ValueId>, span: Span) -> ValueId {
+        let args = args.into_iter().map(|a| self.operand(a)).collect();
         self.def(Inst::Op { op, args }, span)
     }
 
@@ -388,6 +393,7 @@ impl Lower<'_> {
 
     /// `dst = src` on a mutable variable (structured code).
     fn assign(&mut self, dst: ValueId, src: ValueId) {
+        let src = self.operand(src);
         self.emit(Stmt::Assign { dst, src });
     }
 
@@ -875,9 +881,7 @@ impl Lower<'_> {
             let index = self.int_operand(&ix.index);
             let mut pieces = self.paren(target);
             pieces.push(Piece::Bracket(self.pieces_of(index)));
-            let v = self.passive(pieces, Ty::Float, ix.span());
-            self.opaque.insert(v);
-            return Some(v);
+            return Some(self.opaque_value(pieces, ix.span()));
         }
         let Expr::Path(p) = base else { return None };
         let name = p.path.get_ident()?;
@@ -918,6 +922,7 @@ impl Lower<'_> {
                 self.cx.error_spanned_by(ix, "#[grad] arrays hold floats");
                 return;
             }
+            let value = self.operand(value);
             self.emit(Stmt::Store {
                 arr,
                 index: prefix,
@@ -1722,9 +1727,9 @@ impl Lower<'_> {
         }
         if m.method == "len" && m.args.is_empty() {
             let Some((arr, prefix)) = self.array_operand(&m.receiver) else {
-                // The length of a constant array (labels): passive.
+                // The length of a constant array (labels, `self.w`): passive.
                 let v = self.expr(&m.receiver);
-                if self.func.ty(v) == Ty::Int {
+                if self.opaque.contains(&v) || self.func.ty(v) == Ty::Int {
                     let mut pieces = self.paren(v);
                     pieces.push(Piece::Tokens(quote!(.len())));
                     return self.passive(pieces, Ty::Int, span);
@@ -1824,6 +1829,7 @@ impl Lower<'_> {
             }
         }
         let value = self.expr(inner);
+        let value = self.operand(value);
         Arg {
             value,
             prefix: Vec::new(),
@@ -1858,13 +1864,36 @@ impl Lower<'_> {
                 "#[grad] supports field access only on `self` (its fields are constants)",
             );
         }
-        let v = self.passive(
-            vec![Piece::Tokens(f.to_token_stream())],
-            Ty::Float,
-            f.span(),
+        self.opaque_value(vec![Piece::Tokens(f.to_token_stream())], f.span())
+    }
+
+    /// A constant of unknown type, defined only once a float operation uses it.
+    fn opaque_value(&mut self, pieces: Vec<Piece>, span: Span) -> ValueId {
+        let index = self.func.passive.len();
+        self.func.passive.push(pieces);
+        let v = self.func.push(
+            Inst::Passive {
+                index,
+                ty: Ty::Float,
+            },
+            span,
         );
         self.opaque.insert(v);
         v
+    }
+
+    /// A value as an operand: a constant of unknown type is read afresh
+    /// where it is used (so it is defined in the block that needs it).
+    fn operand(&mut self, v: ValueId) -> ValueId {
+        if !self.opaque.contains(&v) {
+            return v;
+        }
+        let Inst::Passive { index, ty } = self.func.inst(v).clone() else {
+            return v;
+        };
+        let pieces = self.func.passive[index].clone();
+        let span = self.func.span(v);
+        self.passive(pieces, ty, span)
     }
 
     /// `x.iter().sum::<f64>()`, `x.iter().map(|v| e).sum::<f64>()`,
