@@ -1,1 +1,529 @@
-//! Differential tests of `#[grad]` (see tests/).
+//! Differential test of `#[grad]` against num-dual on generated functions.
+//!
+//! `build.rs` generates random functions, each twice: once as a `#[grad]`
+//! function over `f64`, once generic over num-dual's `DualNum` (the oracle,
+//! which shares no code with the macro). The test binaries
+//! `tests/differential_<s>.rs` include one shard each of the generated code
+//! and call [`check_against_oracle`] and [`check_oracle_by_finite_differences`];
+//! this crate holds the oracle's hand-written operations ([`oracle`]) and the
+//! checking harness. See `README.md`.
+//!
+//! Run: `cargo test -p autodiff-difftest --no-fail-fast -- --nocapture`; a long
+//! run: `AUTODIFF_DIFFTEST_N=20000 cargo test -p autodiff-difftest --no-fail-fast`.
+
+use num_dual::Dual64;
+use std::fmt::Write as _;
+
+/// Relative tolerance: `|a - b| <= TOL * max(1, |a|, |b|)`.
+pub const TOL: f64 = 1e-10;
+/// Fail when more than this fraction of points is skipped.
+pub const MAX_SKIP_FRACTION: f64 = 0.01;
+/// Relative tolerance of the oracle's self-check by finite differences.
+pub const FD_TOL: f64 = 1e-6;
+
+/// Operations the oracle builds by hand, because num-dual lacks them, because
+/// num-dual's convention differs from `f64`'s (`signum(0.0)`), or to give
+/// num-dual's derivative `f64`'s exact value (`tan`, `tanh`, `powi`, ...).
+///
+/// Every function here is written from the mathematical definition and the
+/// conventions of the issue: `abs' = ±1`; `signum`, `floor`, `ceil`, `round`,
+/// `trunc` have derivative 0; `fract' = 1`; `max`/`min` route the gradient to
+/// the larger/smaller input; `clamp` routes to `x` strictly inside `(lo, hi)`
+/// and to the active bound outside; `copysign(x, y)` has `∂/∂x = sgn x sgn y`
+/// and `∂/∂y = 0`. At a tie or a zero, where those conventions are
+/// ambiguous, the function records a *kink* and the harness skips the point.
+pub mod oracle {
+    use num_dual::{Dual64, DualNum};
+    use std::cell::Cell;
+
+    thread_local! {
+        static KINKS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Access to the parts of a dual number that `DualNum` does not give.
+    pub trait Parts {
+        /// The derivative part, to tell whether a kink matters: at a tie of
+        /// `max(a, b)` the conventions differ only if `a` and `b` carry
+        /// different derivatives.
+        fn tangent(&self) -> f64;
+        /// The same derivative with the value `re`.
+        #[must_use]
+        fn with_re(self, re: f64) -> Self;
+    }
+
+    impl Parts for Dual64 {
+        fn tangent(&self) -> f64 {
+            self.eps
+        }
+        fn with_re(self, re: f64) -> Self {
+            Dual64::new(re, self.eps)
+        }
+    }
+
+    impl Parts for f64 {
+        fn tangent(&self) -> f64 {
+            0.0
+        }
+        fn with_re(self, re: f64) -> Self {
+            re
+        }
+    }
+
+    /// Records a kink (see the module docs).
+    fn kink() {
+        KINKS.with(|k| k.set(k.get() + 1));
+    }
+
+    /// Number of kinks met since the last call.
+    pub fn take_kinks() -> u32 {
+        KINKS.with(|k| k.replace(0))
+    }
+
+    /// A constant.
+    pub fn c<D: DualNum<Primitive = f64>>(v: f64) -> D {
+        D::from(v)
+    }
+
+    fn constant<D: DualNum<Primitive = f64>>(v: f64) -> D {
+        D::from(v)
+    }
+
+    /// `|a|` (num-dual's, derivative `±1`).
+    pub fn abs<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        if a.re() == 0.0 && a.tangent() != 0.0 {
+            kink();
+        }
+        a.abs()
+    }
+
+    /// `max(a, b)`: the larger input, with its derivative.
+    pub fn max<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
+        if a.re() == b.re() && a.tangent() != b.tangent() {
+            kink();
+        }
+        if a.re() > b.re() { a } else { b }
+    }
+
+    /// `min(a, b)`: the smaller input, with its derivative.
+    pub fn min<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
+        if a.re() == b.re() && a.tangent() != b.tangent() {
+            kink();
+        }
+        if a.re() < b.re() { a } else { b }
+    }
+
+    /// `clamp(x, lo, hi)`: `x` strictly inside, else the active bound.
+    pub fn clamp<D: DualNum<Primitive = f64> + Copy + Parts>(x: D, lo: D, hi: D) -> D {
+        assert!(
+            lo.re() <= hi.re(),
+            "generator bug: clamp bounds out of order"
+        );
+        if (x.re() == lo.re() && x.tangent() != lo.tangent())
+            || (x.re() == hi.re() && x.tangent() != hi.tangent())
+        {
+            kink();
+        }
+        if x.re() < lo.re() {
+            lo
+        } else if x.re() > hi.re() {
+            hi
+        } else {
+            x
+        }
+    }
+
+    /// `signum` as `f64` defines it (`signum(0.0) == 1.0`), derivative 0.
+    pub fn signum<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        constant(a.re().signum())
+    }
+
+    /// `floor`, derivative 0.
+    pub fn floor<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        constant(a.re().floor())
+    }
+
+    /// `ceil`, derivative 0.
+    pub fn ceil<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        constant(a.re().ceil())
+    }
+
+    /// `round`, derivative 0.
+    pub fn round<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        constant(a.re().round())
+    }
+
+    /// `trunc`, derivative 0.
+    pub fn trunc<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        constant(a.re().trunc())
+    }
+
+    /// `fract(a) = a - trunc(a)`, derivative 1.
+    pub fn fract<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        a - constant::<D>(a.re().trunc())
+    }
+
+    /// `hypot(a, b) = sqrt(a² + b²)`, with `f64::hypot`'s value.
+    pub fn hypot<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
+        if a.re() == 0.0 && b.re() == 0.0 && (a.tangent() != 0.0 || b.tangent() != 0.0) {
+            kink();
+        }
+        (a * a + b * b).sqrt().with_re(a.re().hypot(b.re()))
+    }
+
+    /// `copysign(a, b)`: `|a|` with the sign of `b`, i.e. `a` when their
+    /// sign bits agree, else `-a`; so `∂/∂a = a.signum() * b.signum()` with
+    /// `f64::signum`'s convention at `±0.0` (no kink).
+    pub fn copysign<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
+        if a.re().is_sign_negative() == b.re().is_sign_negative() {
+            a
+        } else {
+            -a
+        }
+    }
+
+    /// `to_degrees(a) = a * (180 / π)`.
+    pub fn to_degrees<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        a * (180.0 / std::f64::consts::PI)
+    }
+
+    /// `to_radians(a) = a * (π / 180)`.
+    pub fn to_radians<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        a * (std::f64::consts::PI / 180.0)
+    }
+
+    /// `atan2(y, x)`: num-dual's, except at `x == 0` where num-dual divides
+    /// by zero (NaN derivative); there `atan2(y, x) = atan2(y, 0) - atan(x / y)`.
+    pub fn atan2<D: DualNum<Primitive = f64> + Copy + Parts>(y: D, x: D) -> D {
+        if x.re() == 0.0 {
+            if y.re() == 0.0 && (x.tangent() != 0.0 || y.tangent() != 0.0) {
+                kink();
+            }
+            constant::<D>(y.re().atan2(x.re())) - (x / y).atan()
+        } else {
+            y.atan2(x)
+        }
+    }
+
+    // num-dual computes the values of these ops in its own way (`tan` as
+    // `sin / cos`, `tanh` as `sinh / cosh`, `powi`/`powf` as
+    // `x^(n-3) * x * x * x`, `powd` as `exp(b ln a)`, `mul_add` unfused).
+    // An ulp of difference can flip a later `floor` or `max` (`tanh(21.9)`
+    // is exactly 1.0 in f64 but not as `sinh / cosh`), so these take
+    // num-dual's derivative with f64's own value.
+
+    /// `tan`: num-dual's derivative, `f64::tan`'s value.
+    pub fn tan<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        a.tan().with_re(a.re().tan())
+    }
+
+    /// `tanh`: num-dual's derivative, `f64::tanh`'s value.
+    pub fn tanh<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
+        a.tanh().with_re(a.re().tanh())
+    }
+
+    /// `powi`: num-dual's derivative, `f64::powi`'s value.
+    pub fn powi<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, n: i32) -> D {
+        a.powi(n).with_re(a.re().powi(n))
+    }
+
+    /// `powf` with a constant exponent: num-dual's derivative, `f64::powf`'s value.
+    pub fn powf<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, q: f64) -> D {
+        a.powf(q).with_re(a.re().powf(q))
+    }
+
+    /// `powf` with a dual exponent: num-dual's `powd` derivative, `f64::powf`'s value.
+    pub fn powd<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, q: D) -> D {
+        a.powd(q).with_re(a.re().powf(q.re()))
+    }
+
+    /// `mul_add`: num-dual's derivative, `f64::mul_add`'s (fused) value.
+    pub fn mul_add<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D, c: D) -> D {
+        a.mul_add(b, c).with_re(a.re().mul_add(b.re(), c.re()))
+    }
+
+    /// `a.log(b)` for a non-constant base: `ln a / ln b`.
+    pub fn log_var<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
+        a.ln() / b.ln()
+    }
+}
+
+/// `f_grad` of a function of 1, 2, 3 or 4 parameters.
+pub type Grad1 = fn(f64) -> (f64, f64);
+pub type Grad2 = fn(f64, f64) -> (f64, f64, f64);
+pub type Grad3 = fn(f64, f64, f64) -> (f64, f64, f64, f64);
+pub type Grad4 = fn(f64, f64, f64, f64) -> (f64, f64, f64, f64, f64);
+
+/// The three versions of one generated function, by number of parameters:
+/// the function as written, its `f_grad`, and the oracle at `Dual64`.
+#[derive(Clone, Copy)]
+pub enum Fns {
+    P1(fn(f64) -> f64, Grad1, fn(Dual64) -> Dual64),
+    P2(fn(f64, f64) -> f64, Grad2, fn(Dual64, Dual64) -> Dual64),
+    P3(
+        fn(f64, f64, f64) -> f64,
+        Grad3,
+        fn(Dual64, Dual64, Dual64) -> Dual64,
+    ),
+    P4(
+        fn(f64, f64, f64, f64) -> f64,
+        Grad4,
+        fn(Dual64, Dual64, Dual64, Dual64) -> Dual64,
+    ),
+}
+
+impl Fns {
+    pub fn arity(&self) -> usize {
+        match self {
+            Fns::P1(..) => 1,
+            Fns::P2(..) => 2,
+            Fns::P3(..) => 3,
+            Fns::P4(..) => 4,
+        }
+    }
+
+    /// The function as written (left unchanged by `#[grad]`).
+    pub fn plain(&self, p: &[f64]) -> f64 {
+        match *self {
+            Fns::P1(f, ..) => f(p[0]),
+            Fns::P2(f, ..) => f(p[0], p[1]),
+            Fns::P3(f, ..) => f(p[0], p[1], p[2]),
+            Fns::P4(f, ..) => f(p[0], p[1], p[2], p[3]),
+        }
+    }
+
+    /// `f_grad`: value and partials.
+    pub fn grad(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        match *self {
+            Fns::P1(_, g, _) => {
+                let r = g(p[0]);
+                (r.0, vec![r.1])
+            }
+            Fns::P2(_, g, _) => {
+                let r = g(p[0], p[1]);
+                (r.0, vec![r.1, r.2])
+            }
+            Fns::P3(_, g, _) => {
+                let r = g(p[0], p[1], p[2]);
+                (r.0, vec![r.1, r.2, r.3])
+            }
+            Fns::P4(_, g, _) => {
+                let r = g(p[0], p[1], p[2], p[3]);
+                (r.0, vec![r.1, r.2, r.3, r.4])
+            }
+        }
+    }
+
+    /// The oracle: one forward-mode pass per direction with `Dual64` seeded
+    /// on that parameter. Returns the value, the partials and the number of
+    /// kinks met.
+    pub fn oracle(&self, p: &[f64]) -> (f64, Vec<f64>, u32) {
+        oracle::take_kinks();
+        let n = self.arity();
+        let mut value = f64::NAN;
+        let mut grad = Vec::with_capacity(n);
+        for dir in 0..n {
+            let x: Vec<Dual64> = (0..n)
+                .map(|i| Dual64::new(p[i], if i == dir { 1.0 } else { 0.0 }))
+                .collect();
+            let r = match *self {
+                Fns::P1(.., o) => o(x[0]),
+                Fns::P2(.., o) => o(x[0], x[1]),
+                Fns::P3(.., o) => o(x[0], x[1], x[2]),
+                Fns::P4(.., o) => o(x[0], x[1], x[2], x[3]),
+            };
+            value = r.re;
+            grad.push(r.eps);
+        }
+        (value, grad, oracle::take_kinks())
+    }
+}
+
+/// One generated function.
+pub struct Case {
+    pub name: &'static str,
+    /// Its source text, as given to `#[grad]`.
+    pub source: &'static str,
+    /// Random points, each inside every op's domain by construction.
+    pub points: &'static [&'static [f64]],
+    pub fns: Fns,
+}
+
+/// `a` and `b` agree: `|a - b| <= tol * max(1, |a|, |b|)`; NaN matches NaN
+/// and an infinity only itself.
+pub fn close(a: f64, b: f64, tol: f64) -> bool {
+    if a.is_nan() || b.is_nan() {
+        return a.is_nan() && b.is_nan();
+    }
+    if a.is_infinite() || b.is_infinite() {
+        return a == b;
+    }
+    (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
+}
+
+/// `|a - b| / max(1, |a|, |b|)`, for reporting.
+fn scaled_error(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / 1f64.max(a.abs()).max(b.abs())
+    }
+}
+
+/// What a run found.
+#[derive(Default, Debug)]
+pub struct Report {
+    pub functions: usize,
+    pub points: usize,
+    pub comparisons: usize,
+    pub skipped_nonfinite: usize,
+    pub skipped_kink: usize,
+    /// Finite-difference check only: a jump within the step.
+    pub skipped_nonsmooth: usize,
+    pub max_scaled_error: f64,
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    pub fn skipped(&self) -> usize {
+        self.skipped_nonfinite + self.skipped_kink + self.skipped_nonsmooth
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} functions, {} points, {} comparisons, {} mismatches; skipped {} points \
+             ({} non-finite oracle value, {} at a kink, {} non-smooth); \
+             max |a-b|/max(1,|a|,|b|) = {:.3e}",
+            self.functions,
+            self.points,
+            self.comparisons,
+            self.failures.len(),
+            self.skipped(),
+            self.skipped_nonfinite,
+            self.skipped_kink,
+            self.skipped_nonsmooth,
+            self.max_scaled_error
+        )
+    }
+}
+
+fn fmt_point(p: &[f64]) -> String {
+    let xs: Vec<String> = p
+        .iter()
+        .enumerate()
+        .map(|(i, x)| format!("x{i} = {x:?}"))
+        .collect();
+    xs.join(", ")
+}
+
+/// Compares `f`, `f_grad` and the oracle on every case and point.
+pub fn check_against_oracle(cases: &[Case]) -> Report {
+    let mut r = Report {
+        functions: cases.len(),
+        ..Report::default()
+    };
+    for case in cases {
+        for p in case.points {
+            r.points += 1;
+            let (ov, og, kinks) = case.fns.oracle(p);
+            if !ov.is_finite() {
+                r.skipped_nonfinite += 1;
+                continue;
+            }
+            if kinks > 0 {
+                r.skipped_kink += 1;
+                continue;
+            }
+            let plain = case.fns.plain(p);
+            let (gv, gg) = case.fns.grad(p);
+            let mut bad = Vec::new();
+            let mut cmp = |what: String, macro_side: f64, oracle_side: f64| {
+                r.comparisons += 1;
+                if close(macro_side, oracle_side, TOL) {
+                    r.max_scaled_error = r
+                        .max_scaled_error
+                        .max(scaled_error(macro_side, oracle_side));
+                } else {
+                    bad.push(format!(
+                        "{what}: {macro_side:?} vs oracle {oracle_side:?} (diff {:.3e})",
+                        macro_side - oracle_side
+                    ));
+                }
+            };
+            cmp(format!("{}(..)", case.name), plain, ov);
+            cmp(format!("{}_grad(..).0 (value)", case.name), gv, ov);
+            for (i, (a, b)) in gg.iter().zip(&og).enumerate() {
+                cmp(format!("∂f/∂x{i}"), *a, *b);
+            }
+            if !bad.is_empty() {
+                let mut msg = String::new();
+                writeln!(msg, "MISMATCH in {} at {}", case.name, fmt_point(p)).unwrap();
+                for b in &bad {
+                    writeln!(msg, "  {b}").unwrap();
+                }
+                writeln!(msg, "  #[grad] : value {gv:?}, gradient {gg:?}").unwrap();
+                writeln!(msg, "  plain f : value {plain:?}").unwrap();
+                writeln!(msg, "  oracle  : value {ov:?}, gradient {og:?}").unwrap();
+                writeln!(msg, "  source:\n{}", case.source).unwrap();
+                r.failures.push(msg);
+            }
+        }
+    }
+    r
+}
+
+/// Self-check of the generator and the oracle, independent of the macro:
+/// the oracle's partials against central finite differences (with Richardson
+/// extrapolation) of the plain function, at relative tolerance `FD_TOL`.
+/// Points where two step sizes disagree (a jump of `floor`, `max`, ...
+/// within the step) are skipped as non-smooth.
+pub fn check_oracle_by_finite_differences(cases: &[Case]) -> Report {
+    let mut r = Report {
+        functions: cases.len(),
+        ..Report::default()
+    };
+    for case in cases {
+        'points: for p in case.points {
+            r.points += 1;
+            let (ov, og, kinks) = case.fns.oracle(p);
+            if !ov.is_finite() {
+                r.skipped_nonfinite += 1;
+                continue;
+            }
+            if kinks > 0 {
+                r.skipped_kink += 1;
+                continue;
+            }
+            let mut fd = Vec::new();
+            for i in 0..p.len() {
+                let h = 1e-5 * 1f64.max(p[i].abs());
+                let central = |h: f64| {
+                    let mut a = p.to_vec();
+                    let mut b = p.to_vec();
+                    a[i] += h;
+                    b[i] -= h;
+                    (case.fns.plain(&a) - case.fns.plain(&b)) / (2.0 * h)
+                };
+                let (d1, d2) = (central(h), central(h / 2.0));
+                if !close(d1, d2, 1e-4) {
+                    r.skipped_nonsmooth += 1;
+                    continue 'points;
+                }
+                fd.push((4.0 * d2 - d1) / 3.0);
+            }
+            for (i, (a, b)) in og.iter().zip(&fd).enumerate() {
+                r.comparisons += 1;
+                if close(*a, *b, FD_TOL) {
+                    r.max_scaled_error = r.max_scaled_error.max(scaled_error(*a, *b));
+                } else {
+                    r.failures.push(format!(
+                        "{}: ∂f/∂x{i} oracle {a:?} vs finite differences {b:?} at {}\n{}",
+                        case.name,
+                        fmt_point(p),
+                        case.source
+                    ));
+                }
+            }
+        }
+    }
+    r
+}
