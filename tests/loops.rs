@@ -499,3 +499,58 @@ fn methods_with_loops_over_fields() {
     assert!((v - q * q).abs() < 1e-12);
     assert!((dx - 2.0 * q * (2.0 * x - 2.0)).abs() < 1e-12);
 }
+
+#[grad]
+fn and_in_loop(a: f64, b: f64) -> f64 {
+    let mut y = b;
+    for _ in 0..2 {
+        if a < 0.0 && a > 1.0 {
+            y = y * 2.0;
+        }
+    }
+    y
+}
+
+#[grad]
+fn or_then_and(a: f64, x: &[f64]) -> f64 {
+    let mut y = 0.0;
+    for j in 0..x.len() {
+        if x[j] > 0.0 || a > 5.0 {
+            y += a;
+        }
+    }
+    if a > 0.0 && a > 5.0 {
+        y = 0.0;
+    }
+    y
+}
+
+#[grad]
+fn flag_flipped_in_branch(x: f64) -> f64 {
+    let mut on = x > 0.0;
+    let mut y = x;
+    for _ in 0..3 {
+        if on {
+            y = y * x;
+            on = false;
+        } else {
+            y = y + x;
+            on = true;
+        }
+    }
+    y
+}
+
+#[test]
+fn short_circuit_conditions_replay_the_branch_taken() {
+    // Found by the control-flow differential test (difftest-loops).
+    assert_eq!(and_in_loop_grad(-2.0, 0.5), (0.5, 0.0, 1.0));
+    let (v, da, dx) = or_then_and_grad(0.5, &[1.0, -1.0]);
+    assert_eq!((v, da), (0.5, 1.0));
+    assert_eq!(dx, vec![0.0, 0.0]);
+    // A flag flipped inside the branch it decides.
+    for x in [1.5, -0.7] {
+        let (v, d) = flag_flipped_in_branch_grad(x);
+        check(&|a| flag_flipped_in_branch(a[0]), &[v, d], &[x]);
+    }
+}

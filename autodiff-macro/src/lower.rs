@@ -1002,6 +1002,13 @@ impl Lower<'_> {
             return None;
         }
         let cond = self.cond(&i.cond);
+        // A mutable flag may change inside the branch: decide on a snapshot,
+        // so the reverse sweep replays the branch the forward sweep took.
+        let cond = if self.mutable.contains(&cond) {
+            self.def(Inst::Copy(cond), span)
+        } else {
+            cond
+        };
         let result = if want_value {
             let r = self.def(Inst::Zero, span);
             self.mutable.insert(r);
@@ -1620,8 +1627,10 @@ impl Lower<'_> {
         self.mutable.insert(r);
         let mut then = block;
         then.push(Stmt::Assign { dst: r, src: rhs });
+        // The branch overwrites `r`: decide it on a snapshot, so the reverse
+        // sweep replays the branch the forward sweep took.
         let cond = if and {
-            r
+            self.def(Inst::Copy(r), span)
         } else {
             let mut pieces = vec![Piece::Tokens(quote!(!))];
             pieces.push(Piece::Value(r));
