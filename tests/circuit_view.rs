@@ -157,10 +157,21 @@ impl Scaled {
 fn methods_and_calls_in_the_circuit() {
     let s = Scaled { k: 3.0 };
     let g = s.apply_graph(2.0);
-    let call = g.nodes().iter().find(|n| n.op() == "call").expect("the call gate");
-    assert_eq!((call.label(), call.value(), call.grad()), ("sq(x)", 4.0, 3.0));
+    let call = g
+        .nodes()
+        .iter()
+        .find(|n| n.op() == "call")
+        .expect("the call gate");
+    assert_eq!(
+        (call.label(), call.value(), call.grad()),
+        ("sq(x)", 4.0, 3.0)
+    );
     let x = g.nodes().iter().find(|n| n.label() == "x").expect("x");
     assert_eq!(x.grad(), s.apply_grad(2.0).1);
-    let k = g.nodes().iter().find(|n| n.op() == "const").expect("self.k");
+    let k = g
+        .nodes()
+        .iter()
+        .find(|n| n.op() == "const")
+        .expect("self.k");
     assert_eq!((k.value(), k.grad()), (3.0, 4.0));
 }
