@@ -504,8 +504,8 @@ fn methods_with_loops_over_fields() {
 fn and_in_loop(a: f64, b: f64) -> f64 {
     let mut y = b;
     for _ in 0..2 {
-        if a < 0.0 && a > 1.0 {
-            y = y * 2.0;
+        if a < 0.0 && b > 1.0 {
+            y *= 2.0;
         }
     }
     y
@@ -519,7 +519,7 @@ fn or_then_and(a: f64, x: &[f64]) -> f64 {
             y += a;
         }
     }
-    if a > 0.0 && a > 5.0 {
+    if a > 0.0 && x[0] > 5.0 {
         y = 0.0;
     }
     y
@@ -531,10 +531,10 @@ fn flag_flipped_in_branch(x: f64) -> f64 {
     let mut y = x;
     for _ in 0..3 {
         if on {
-            y = y * x;
+            y *= x;
             on = false;
         } else {
-            y = y + x;
+            y += x;
             on = true;
         }
     }

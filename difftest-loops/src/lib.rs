@@ -1,1 +1,503 @@
-//! Differential tests of `#[grad]` on control flow (see tests/).
+//! Differential test of `#[grad]` on generated functions with branches,
+//! loops and arrays (see `README.md`).
+//!
+//! `build.rs` generates random functions, each twice: once as a `#[grad]`
+//! function over `f64`, once generic over num-dual's `DualNum` with the same
+//! control flow (the oracle, which shares no code with the macro). The test
+//! binaries `tests/loops_<s>.rs` include the generated code and call
+//! [`check_against_oracle`] and [`check_oracle_by_finite_differences`]; this
+//! crate holds the oracle's operations ([`oracle`]) and the harness.
+
+use num_dual::Dual64;
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Relative tolerance: `|a - b| <= TOL * max(1, |a|, |b|)`.
+pub const TOL: f64 = 1e-9;
+/// Two values closer than this (relative, as [`TOL`]) are a tie: a point
+/// where a comparison, `max`, `min` or `abs` meets one is skipped.
+pub const TIE: f64 = 1e-9;
+/// Fail when more than this fraction of points is skipped.
+pub const MAX_SKIP_FRACTION: f64 = 0.02;
+/// Relative tolerance of the oracle's self-check by finite differences.
+pub const FD_TOL: f64 = 1e-5;
+
+/// The oracle's operations, written from the mathematical definitions.
+///
+/// Each returns num-dual's derivative with `f64`'s own value (num-dual
+/// computes some values differently, `tanh` as `sinh / cosh`, `a / b` as
+/// `a * (1 / b)`), so that the oracle takes the branches the plain function
+/// takes. Comparisons, `max`, `min` and `abs` record a *tie* when their
+/// inputs are within [`TIE`](super::TIE) of each other (of 0 for `abs`),
+/// unless they are exactly equal with the same derivative (then every
+/// convention gives the same result); the harness skips such points.
+pub mod oracle {
+    use num_dual::{Dual64, DualNum};
+    use std::cell::Cell;
+
+    thread_local! {
+        static TIES: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Access to the derivative part, which `DualNum` does not give.
+    pub trait Parts: Copy {
+        fn tangent(&self) -> f64;
+        /// The same derivative with the value `re`.
+        #[must_use]
+        fn with_re(self, re: f64) -> Self;
+    }
+
+    impl Parts for Dual64 {
+        fn tangent(&self) -> f64 {
+            self.eps
+        }
+        fn with_re(self, re: f64) -> Self {
+            Dual64::new(re, self.eps)
+        }
+    }
+
+    fn tie() {
+        TIES.with(|k| k.set(k.get() + 1));
+    }
+
+    /// Number of ties met since the last call.
+    pub fn take_ties() -> u32 {
+        TIES.with(|k| k.replace(0))
+    }
+
+    /// Records a tie if `a` and `b` are within `TIE` of each other, unless
+    /// they are the same value with the same derivative.
+    fn check_tie<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) {
+        let (x, y) = (a.re(), b.re());
+        if x == y && a.tangent() == b.tangent() {
+            return;
+        }
+        if (x - y).abs() <= super::TIE * 1f64.max(x.abs()).max(y.abs()) {
+            tie();
+        }
+    }
+
+    pub fn lt<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> bool {
+        check_tie(a, b);
+        a.re() < b.re()
+    }
+
+    pub fn le<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> bool {
+        check_tie(a, b);
+        a.re() <= b.re()
+    }
+
+    pub fn gt<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> bool {
+        check_tie(a, b);
+        a.re() > b.re()
+    }
+
+    pub fn ge<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> bool {
+        check_tie(a, b);
+        a.re() >= b.re()
+    }
+
+    /// `max(a, b)`: the larger input, with its derivative.
+    pub fn max<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> D {
+        check_tie(a, b);
+        if a.re() >= b.re() { a } else { b }
+    }
+
+    /// `min(a, b)`: the smaller input, with its derivative.
+    pub fn min<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> D {
+        check_tie(a, b);
+        if a.re() <= b.re() { a } else { b }
+    }
+
+    /// `|a|`: `a` or `-a`.
+    pub fn abs<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        check_tie(a, D::from(0.0));
+        if a.re() < 0.0 { -a } else { a }
+    }
+
+    /// `a / b`: num-dual's derivative, `f64`'s quotient.
+    pub fn div<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> D {
+        (a / b).with_re(a.re() / b.re())
+    }
+
+    pub fn exp<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        a.exp().with_re(a.re().exp())
+    }
+
+    pub fn ln<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        a.ln().with_re(a.re().ln())
+    }
+
+    pub fn sqrt<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        a.sqrt().with_re(a.re().sqrt())
+    }
+
+    /// `tanh`, by the chain rule with `tanh' = 1 - tanh²`: num-dual computes
+    /// it as `sinh / cosh`, whose derivative is NaN once `cosh` overflows
+    /// (`|a| > 710`), where `tanh` itself is flat.
+    pub fn tanh<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        let t = a.re().tanh();
+        chain(a, t, 1.0 - t * t)
+    }
+
+    /// `f(a)` from `f`'s value `f0` and derivative `f1` at `a.re()`:
+    /// `(a - a.re()) * f1 + f0` (value exactly `f0`, derivative `ȧ f1`).
+    fn chain<D: DualNum<Primitive = f64> + Parts>(a: D, f0: f64, f1: f64) -> D {
+        (a - D::from(a.re())) * D::from(f1) + D::from(f0)
+    }
+
+    pub fn sin<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        a.sin().with_re(a.re().sin())
+    }
+
+    pub fn cos<D: DualNum<Primitive = f64> + Parts>(a: D) -> D {
+        a.cos().with_re(a.re().cos())
+    }
+
+    pub fn powi<D: DualNum<Primitive = f64> + Parts>(a: D, n: i32) -> D {
+        a.powi(n).with_re(a.re().powi(n))
+    }
+}
+
+/// The values of the parameters at one test point, in declaration order
+/// within each kind.
+pub struct Point<'a> {
+    /// One list per float parameter (scalar: one value; array: `K`; slice
+    /// or `Vec`: the point's length).
+    pub f: &'a [&'a [f64]],
+    /// The `usize` parameters.
+    pub i: &'a [usize],
+    /// The `bool` parameters.
+    pub b: &'a [bool],
+    /// The `f_grad` call at this point, as Rust source (to reproduce it).
+    pub call: &'a str,
+}
+
+/// Value and one gradient per float parameter (scalars as lists of one).
+pub type Grads = (f64, Vec<Vec<f64>>);
+
+/// One generated function.
+pub struct Case {
+    pub name: &'static str,
+    /// Its source text, as given to `#[grad]`.
+    pub source: &'static str,
+    /// Names of the float parameters, in order (the gradient slots); arrays,
+    /// slices and `Vec`s end in `[]`.
+    pub floats: &'static [&'static str],
+    pub points: &'static [Point<'static>],
+    /// The function as written.
+    pub plain: fn(&Point) -> f64,
+    /// `f_grad` (`None` when generated without the macro).
+    pub grad: Option<fn(&Point) -> Grads>,
+    /// `f_grad_into` (functions with a slice or `Vec` parameter).
+    pub into: Option<fn(&Point) -> Grads>,
+    /// The oracle at `Dual64` inputs.
+    pub dual: fn(&Point, &[Vec<Dual64>]) -> Dual64,
+}
+
+/// `[T; K]` from a slice of length `K`.
+pub fn arr<T: Copy, const K: usize>(s: &[T]) -> [T; K] {
+    s.try_into().expect("array parameter of the wrong length")
+}
+
+/// The oracle at `p`: one forward-mode pass per input coordinate, with that
+/// coordinate's `Dual64` seeded. Returns the value, the gradient (shaped as
+/// [`Grads`]) and the number of ties met.
+pub fn oracle_at(case: &Case, p: &Point) -> (f64, Vec<Vec<f64>>, u32) {
+    oracle::take_ties();
+    let base: Vec<Vec<Dual64>> =
+        p.f.iter()
+            .map(|xs| xs.iter().map(|&x| Dual64::new(x, 0.0)).collect())
+            .collect();
+    let mut value = f64::NAN;
+    let mut grad: Vec<Vec<f64>> = p.f.iter().map(|xs| vec![0.0; xs.len()]).collect();
+    let mut any = false;
+    for (pi, xs) in p.f.iter().enumerate() {
+        for k in 0..xs.len() {
+            let mut d = base.clone();
+            d[pi][k].eps = 1.0;
+            let r = (case.dual)(p, &d);
+            value = r.re;
+            grad[pi][k] = r.eps;
+            any = true;
+        }
+    }
+    if !any {
+        value = (case.dual)(p, &base).re;
+    }
+    (value, grad, oracle::take_ties())
+}
+
+/// `a` and `b` agree: `|a - b| <= tol * max(1, |a|, |b|)`; NaN matches NaN
+/// and an infinity only itself.
+pub fn close(a: f64, b: f64, tol: f64) -> bool {
+    if a.is_nan() || b.is_nan() {
+        return a.is_nan() && b.is_nan();
+    }
+    if a.is_infinite() || b.is_infinite() {
+        return a == b;
+    }
+    (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
+}
+
+/// `|a - b| / max(1, |a|, |b|)`, for reporting.
+fn scaled_error(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / 1f64.max(a.abs()).max(b.abs())
+    }
+}
+
+/// What a run found.
+#[derive(Default, Debug)]
+pub struct Report {
+    pub functions: usize,
+    pub points: usize,
+    pub comparisons: usize,
+    pub skipped_nonfinite: usize,
+    pub skipped_tie: usize,
+    /// Finite-difference check only: a jump or kink within the step.
+    pub skipped_nonsmooth: usize,
+    pub max_scaled_error: f64,
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    pub fn skipped(&self) -> usize {
+        self.skipped_nonfinite + self.skipped_tie + self.skipped_nonsmooth
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} functions, {} points, {} comparisons, {} failures; skipped {} points \
+             ({} non-finite oracle value, {} at a tie, {} non-smooth); \
+             max |a-b|/max(1,|a|,|b|) = {:.3e}",
+            self.functions,
+            self.points,
+            self.comparisons,
+            self.failures.len(),
+            self.skipped(),
+            self.skipped_nonfinite,
+            self.skipped_tie,
+            self.skipped_nonsmooth,
+            self.max_scaled_error
+        )
+    }
+}
+
+fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| e.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic)".into())
+}
+
+/// Runs `f`, turning a panic into an error message.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|e| panic_text(&*e))
+}
+
+/// `∂f/∂a` or `∂f/∂x[2]`.
+fn slot_name(case: &Case, pi: usize, k: usize) -> String {
+    match case.floats[pi].strip_suffix("[]") {
+        Some(name) => format!("∂f/∂{name}[{k}]"),
+        None => format!("∂f/∂{}", case.floats[pi]),
+    }
+}
+
+/// Compares `f`, `f_grad`, `f_grad_into` and the oracle on every case and
+/// point.
+pub fn check_against_oracle(cases: &[Case]) -> Report {
+    let mut r = Report {
+        functions: cases.len(),
+        ..Report::default()
+    };
+    for case in cases {
+        for p in case.points {
+            r.points += 1;
+            let (ov, og, ties) = match guarded(|| oracle_at(case, p)) {
+                Ok(o) => o,
+                Err(e) => {
+                    r.failures.push(format!(
+                        "PANIC in the oracle of {} at {}: {e}\n{}",
+                        case.name, p.call, case.source
+                    ));
+                    continue;
+                }
+            };
+            if !ov.is_finite() {
+                r.skipped_nonfinite += 1;
+                continue;
+            }
+            if ties > 0 {
+                r.skipped_tie += 1;
+                continue;
+            }
+            let mut bad = Vec::new();
+            let mut results = Vec::new();
+            let plain = guarded(|| (case.plain)(p));
+            let grad = case.grad.map(|g| guarded(|| g(p)));
+            let into = case.into.map(|g| guarded(|| g(p)));
+            match &plain {
+                Ok(v) => {
+                    r.comparisons += 1;
+                    if close(*v, ov, TOL) {
+                        r.max_scaled_error = r.max_scaled_error.max(scaled_error(*v, ov));
+                    } else {
+                        bad.push(format!("plain f: {v:?} vs oracle {ov:?}"));
+                    }
+                }
+                Err(e) => bad.push(format!("plain f panicked: {e}")),
+            }
+            for (what, res) in [("f_grad", grad), ("f_grad_into", into)] {
+                let Some(res) = res else { continue };
+                let (gv, gg) = match res {
+                    Ok(x) => x,
+                    Err(e) => {
+                        bad.push(format!("{what} panicked: {e}"));
+                        continue;
+                    }
+                };
+                results.push(format!("  {what:<11}: value {gv:?}, gradient {gg:?}"));
+                r.comparisons += 1;
+                if close(gv, ov, TOL) {
+                    r.max_scaled_error = r.max_scaled_error.max(scaled_error(gv, ov));
+                } else {
+                    bad.push(format!(
+                        "{what} value: {gv:?} vs oracle {ov:?} (diff {:.3e})",
+                        gv - ov
+                    ));
+                }
+                if gg.len() != og.len() {
+                    bad.push(format!(
+                        "{what}: {} gradient slots, expected {}",
+                        gg.len(),
+                        og.len()
+                    ));
+                    continue;
+                }
+                for (pi, (a, b)) in gg.iter().zip(&og).enumerate() {
+                    if a.len() != b.len() {
+                        bad.push(format!(
+                            "{what}: gradient of `{}` has length {}, expected {}",
+                            case.floats[pi],
+                            a.len(),
+                            b.len()
+                        ));
+                        continue;
+                    }
+                    for (k, (x, y)) in a.iter().zip(b).enumerate() {
+                        r.comparisons += 1;
+                        if close(*x, *y, TOL) {
+                            r.max_scaled_error = r.max_scaled_error.max(scaled_error(*x, *y));
+                        } else {
+                            bad.push(format!(
+                                "{what} {}: {x:?} vs oracle {y:?} (diff {:.3e})",
+                                slot_name(case, pi, k),
+                                x - y
+                            ));
+                        }
+                    }
+                }
+            }
+            if !bad.is_empty() {
+                let mut msg = String::new();
+                writeln!(msg, "MISMATCH in {} at {}", case.name, p.call).unwrap();
+                for b in &bad {
+                    writeln!(msg, "  {b}").unwrap();
+                }
+                for line in &results {
+                    writeln!(msg, "{line}").unwrap();
+                }
+                if let Ok(v) = plain {
+                    writeln!(msg, "  plain f    : value {v:?}").unwrap();
+                }
+                writeln!(msg, "  oracle     : value {ov:?}, gradient {og:?}").unwrap();
+                writeln!(msg, "  source:\n{}", case.source).unwrap();
+                r.failures.push(msg);
+            }
+        }
+    }
+    r
+}
+
+/// Self-check of the generator and the oracle, independent of the macro:
+/// the oracle's partials against central finite differences (with Richardson
+/// extrapolation) of the plain function, at relative tolerance [`FD_TOL`],
+/// on every `stride`-th case. Points where two step sizes disagree (a branch
+/// flips, or a `max` switches, within the step) are skipped as non-smooth.
+pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Report {
+    let mut r = Report::default();
+    for case in cases.iter().step_by(stride.max(1)) {
+        r.functions += 1;
+        'points: for p in case.points {
+            r.points += 1;
+            let Ok((ov, og, ties)) = guarded(|| oracle_at(case, p)) else {
+                r.failures.push(format!(
+                    "PANIC in the oracle of {} at {}",
+                    case.name, p.call
+                ));
+                continue;
+            };
+            if !ov.is_finite() {
+                r.skipped_nonfinite += 1;
+                continue;
+            }
+            if ties > 0 {
+                r.skipped_tie += 1;
+                continue;
+            }
+            // The plain function at a point whose float inputs are `xs`.
+            let eval = |xs: &[Vec<f64>]| -> f64 {
+                let f: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+                let q = Point {
+                    f: &f,
+                    i: p.i,
+                    b: p.b,
+                    call: p.call,
+                };
+                (case.plain)(&q)
+            };
+            let x0: Vec<Vec<f64>> = p.f.iter().map(|v| v.to_vec()).collect();
+            let mut fd: Vec<Vec<f64>> = Vec::new();
+            for (pi, xs) in x0.iter().enumerate() {
+                let mut row = Vec::new();
+                for k in 0..xs.len() {
+                    let h = 1e-5 * 1f64.max(xs[k].abs());
+                    let central = |h: f64| {
+                        let mut a = x0.clone();
+                        let mut b = x0.clone();
+                        a[pi][k] += h;
+                        b[pi][k] -= h;
+                        (eval(&a) - eval(&b)) / (2.0 * h)
+                    };
+                    let (d1, d2) = (central(h), central(h / 2.0));
+                    if !close(d1, d2, 1e-4) {
+                        r.skipped_nonsmooth += 1;
+                        continue 'points;
+                    }
+                    row.push((4.0 * d2 - d1) / 3.0);
+                }
+                fd.push(row);
+            }
+            for (pi, (a, b)) in og.iter().zip(&fd).enumerate() {
+                for (k, (x, y)) in a.iter().zip(b).enumerate() {
+                    r.comparisons += 1;
+                    if close(*x, *y, FD_TOL) {
+                        r.max_scaled_error = r.max_scaled_error.max(scaled_error(*x, *y));
+                    } else {
+                        r.failures.push(format!(
+                            "{}: {} oracle {x:?} vs finite differences {y:?} at {}\n{}",
+                            case.name,
+                            slot_name(case, pi, k),
+                            p.call,
+                            case.source
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    r
+}
