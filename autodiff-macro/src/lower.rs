@@ -126,14 +126,21 @@ impl<'ast> Visit<'ast> for ReturnScan {
 /// Whether a statement may leave the enclosing block early: a `return`, or a
 /// `break` of the loop around it (not of a loop inside it).
 fn may_exit(stmt: &SynStmt) -> bool {
+    exits(stmt, true)
+}
+
+/// Whether a statement contains a `break` of the loop around it, or (with
+/// `returns`) a `return`.
+fn exits(stmt: &SynStmt, returns: bool) -> bool {
     struct Exit {
+        returns: bool,
         found: bool,
         loops: usize,
     }
     impl<'ast> Visit<'ast> for Exit {
         fn visit_expr(&mut self, e: &'ast Expr) {
             match e {
-                Expr::Return(_) => self.found = true,
+                Expr::Return(_) if self.returns => self.found = true,
                 Expr::Break(_) if self.loops == 0 => self.found = true,
                 Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
                     self.loops += 1;
@@ -148,6 +155,7 @@ fn may_exit(stmt: &SynStmt) -> bool {
         }
     }
     let mut x = Exit {
+        returns,
         found: false,
         loops: 0,
     };
@@ -2136,32 +2144,7 @@ fn yields_value(e: &Expr) -> bool {
 
 /// Whether a statement contains a `break` of the loop around it.
 fn may_exit_break(stmt: &SynStmt) -> bool {
-    struct B {
-        found: bool,
-        loops: usize,
-    }
-    impl<'ast> Visit<'ast> for B {
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            match e {
-                Expr::Break(_) if self.loops == 0 => self.found = true,
-                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-                    self.loops += 1;
-                    syn::visit::visit_expr(self, e);
-                    self.loops -= 1;
-                    return;
-                }
-                Expr::Closure(_) => return,
-                _ => {}
-            }
-            syn::visit::visit_expr(self, e);
-        }
-    }
-    let mut b = B {
-        found: false,
-        loops: 0,
-    };
-    b.visit_stmt(stmt);
-    b.found
+    exits(stmt, false)
 }
 
 /// The operation of a compound assignment (`+=` → add).
