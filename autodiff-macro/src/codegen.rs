@@ -291,16 +291,10 @@ fn mutated(block: &[Stmt], out: &mut HashSet<ValueId>) {
             Stmt::Store { arr, .. } | Stmt::AddStore { arr, .. } | Stmt::ClearStore { arr, .. } => {
                 out.insert(*arr);
             }
-            Stmt::If { then, els, .. } => {
-                mutated(then, out);
-                mutated(els, out);
-            }
-            Stmt::For { body, .. } => mutated(body, out),
-            Stmt::While { head, body, .. } => {
-                mutated(head, out);
-                mutated(body, out);
-            }
             _ => {}
+        }
+        for inner in stmt.blocks() {
+            mutated(inner, out);
         }
     }
 }
@@ -308,18 +302,15 @@ fn mutated(block: &[Stmt], out: &mut HashSet<ValueId>) {
 /// Which tapes the body uses: floats, integers, booleans.
 fn tapes(func: &Func, block: &[Stmt], used: &mut [bool; 3]) {
     for stmt in block {
-        match stmt {
-            Stmt::Push(v) => match func.ty(*v) {
+        if let Stmt::Push(v) = stmt {
+            match func.ty(*v) {
                 Ty::Float => used[0] = true,
                 Ty::Bool => used[2] = true,
                 _ => used[1] = true,
-            },
-            Stmt::If { then, els, .. } => {
-                tapes(func, then, used);
-                tapes(func, els, used);
             }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => tapes(func, body, used),
-            _ => {}
+        }
+        for inner in stmt.blocks() {
+            tapes(func, inner, used);
         }
     }
 }
@@ -381,16 +372,10 @@ fn graph_decls(
                     nodes.push(*p);
                 }
             }
-            Stmt::If { then, els, .. } => {
-                graph_decls(then, nodes, stacks, maps);
-                graph_decls(els, nodes, stacks, maps);
-            }
-            Stmt::For { body, .. } => graph_decls(body, nodes, stacks, maps),
-            Stmt::While { head, body, .. } => {
-                graph_decls(head, nodes, stacks, maps);
-                graph_decls(body, nodes, stacks, maps);
-            }
             _ => {}
+        }
+        for inner in stmt.blocks() {
+            graph_decls(inner, nodes, stacks, maps);
         }
     }
 }
@@ -403,14 +388,11 @@ fn tuple_tape(v: ValueId) -> Ident {
 /// The calls whose tuples go on a tape of their own.
 fn tuple_tapes(block: &[Stmt], out: &mut Vec<ValueId>) {
     for stmt in block {
-        match stmt {
-            Stmt::PushTuple(v) => out.push(*v),
-            Stmt::If { then, els, .. } => {
-                tuple_tapes(then, out);
-                tuple_tapes(els, out);
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => tuple_tapes(body, out),
-            _ => {}
+        if let Stmt::PushTuple(v) = stmt {
+            out.push(*v);
+        }
+        for inner in stmt.blocks() {
+            tuple_tapes(inner, out);
         }
     }
 }

@@ -382,6 +382,18 @@ impl Func {
     }
 }
 
+impl Stmt {
+    /// The blocks nested in this statement (branches, loop heads and bodies).
+    pub fn blocks(&self) -> Vec<&[Stmt]> {
+        match self {
+            Stmt::If { then, els, .. } => vec![then, els],
+            Stmt::For { body, .. } => vec![body],
+            Stmt::While { head, body, .. } => vec![head, body],
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A literal instruction for `value`, printed so that it reads back exactly.
 pub fn lit_inst(value: f64) -> Inst {
     Inst::Lit {

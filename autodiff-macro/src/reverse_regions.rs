@@ -114,17 +114,8 @@ fn varied(func: &Func) -> HashSet<ValueId> {
 fn walk(block: &[Stmt], f: &mut impl FnMut(&Stmt)) {
     for stmt in block {
         f(stmt);
-        match stmt {
-            Stmt::If { then, els, .. } => {
-                walk(then, f);
-                walk(els, f);
-            }
-            Stmt::For { body, .. } => walk(body, f),
-            Stmt::While { head, body, .. } => {
-                walk(head, f);
-                walk(body, f);
-            }
-            _ => {}
+        for inner in stmt.blocks() {
+            walk(inner, f);
         }
     }
 }
