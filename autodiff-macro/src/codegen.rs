@@ -194,9 +194,35 @@ fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
                 // `g(..)`: the module's `g_grad` if there is one (a glob import in
                 // the inner block wins over the outer block's stand-in), else the
                 // stand-in, whose trait error says what to do.
-                crate::ir::Callee::Path(segs) if segs.len() == 1 => {
-                    let name = Ident::new(&format!("{}_grad", segs[0]), span);
-                    let this = Ident::new("self", span);
+                // `module::g(..)` likewise, through a glob import of the module;
+                // a path whose last prefix is a type (`Model::g`) cannot be
+                // glob-imported and is called directly.
+                crate::ir::Callee::Path(segs)
+                    if segs.len() == 1
+                        || segs[segs.len() - 2]
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_lowercase()) =>
+                {
+                    let last = segs.len() - 1;
+                    let name = Ident::new(&format!("{}_grad", segs[last]), span);
+                    let module: Vec<TokenStream> = segs[..last]
+                        .iter()
+                        .map(|s| {
+                            if s.is_empty() {
+                                quote!()
+                            } else {
+                                let ident = Ident::new(s, span);
+                                quote!(#ident)
+                            }
+                        })
+                        .collect();
+                    let this = if module.is_empty() {
+                        let this = Ident::new("self", span);
+                        quote!(#this)
+                    } else {
+                        quote!(#(#module)::*)
+                    };
                     quote_spanned! {span=> {
                         #[allow(non_upper_case_globals, dead_code)]
                         const #name: ::autodiff_core::__private::NoDerivative =
