@@ -392,6 +392,36 @@ impl Stmt {
             _ => Vec::new(),
         }
     }
+
+    /// The same statement with each nested block rewritten by `f`.
+    pub fn map_blocks(self, mut f: impl FnMut(Vec<Stmt>) -> Vec<Stmt>) -> Stmt {
+        match self {
+            Stmt::If { cond, then, els } => Stmt::If {
+                cond,
+                then: f(then),
+                els: f(els),
+            },
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body: f(body),
+            },
+            Stmt::While { head, cond, body } => Stmt::While {
+                head: f(head),
+                cond,
+                body: f(body),
+            },
+            other => other,
+        }
+    }
 }
 
 /// A literal instruction for `value`, printed so that it reads back exactly.

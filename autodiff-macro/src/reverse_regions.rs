@@ -703,30 +703,7 @@ fn push_tuples(func: &Func, block: Vec<Stmt>, taped: &HashSet<ValueId>) -> Vec<S
                     out.push(Stmt::PushTuple(*tuple));
                 }
             }
-            Stmt::If { cond, then, els } => out.push(Stmt::If {
-                cond,
-                then: push_tuples(func, then, taped),
-                els: push_tuples(func, els, taped),
-            }),
-            Stmt::For {
-                var,
-                start,
-                end,
-                rev,
-                body,
-            } => out.push(Stmt::For {
-                var,
-                start,
-                end,
-                rev,
-                body: push_tuples(func, body, taped),
-            }),
-            Stmt::While { head, cond, body } => out.push(Stmt::While {
-                head,
-                cond,
-                body: push_tuples(func, body, taped),
-            }),
-            other => out.push(other),
+            other => out.push(other.map_blocks(|b| push_tuples(func, b, taped))),
         }
     }
     out
@@ -1111,30 +1088,7 @@ fn record_graph(func: &Func, block: Vec<Stmt>) -> Vec<Stmt> {
                 });
                 out.push(Stmt::Store { arr, index, value });
             }
-            Stmt::If { cond, then, els } => out.push(Stmt::If {
-                cond,
-                then: record_graph(func, then),
-                els: record_graph(func, els),
-            }),
-            Stmt::For {
-                var,
-                start,
-                end,
-                rev,
-                body,
-            } => out.push(Stmt::For {
-                var,
-                start,
-                end,
-                rev,
-                body: record_graph(func, body),
-            }),
-            Stmt::While { head, cond, body } => out.push(Stmt::While {
-                head: record_graph(func, head),
-                cond,
-                body: record_graph(func, body),
-            }),
-            other => out.push(other),
+            other => out.push(other.map_blocks(|b| record_graph(func, b))),
         }
     }
     out
