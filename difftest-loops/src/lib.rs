@@ -6,8 +6,14 @@
 //! control flow (the oracle, which shares no code with the macro). The test
 //! binaries `tests/loops_<s>.rs` include the generated code and call
 //! [`check_against_oracle`] and [`check_oracle_by_finite_differences`]; this
-//! crate holds the oracle's operations ([`oracle`]) and the harness.
+//! crate holds the oracle's operations ([`oracle`]) and the checking
+//! specific to these functions. What it shares with `difftest` ([`Report`],
+//! the comparison `close`, the finite differences, the oracle's
+//! [`Parts`](oracle::Parts)) is in `autodiff-difftest-harness`
+//! (`difftest-harness/`).
 
+pub use autodiff_difftest_harness::Report;
+use autodiff_difftest_harness::richardson;
 use num_dual::Dual64;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -28,41 +34,15 @@ pub const FD_TOL: f64 = 1e-5;
 /// computes some values differently, `tanh` as `sinh / cosh`, `a / b` as
 /// `a * (1 / b)`), so that the oracle takes the branches the plain function
 /// takes. Comparisons, `max`, `min` and `abs` record a *tie* when their
-/// inputs are within [`TIE`](super::TIE) of each other (of 0 for `abs`),
+/// inputs are within [`TIE`] of each other (of 0 for `abs`),
 /// unless they are exactly equal with the same derivative (then every
 /// convention gives the same result); the harness skips such points.
 pub mod oracle {
-    use num_dual::{Dual64, DualNum};
-    use std::cell::Cell;
-
-    thread_local! {
-        static TIES: Cell<u32> = const { Cell::new(0) };
-    }
-
-    /// Access to the derivative part, which `DualNum` does not give.
-    pub trait Parts: Copy {
-        fn tangent(&self) -> f64;
-        /// The same derivative with the value `re`.
-        #[must_use]
-        fn with_re(self, re: f64) -> Self;
-    }
-
-    impl Parts for Dual64 {
-        fn tangent(&self) -> f64 {
-            self.eps
-        }
-        fn with_re(self, re: f64) -> Self {
-            Dual64::new(re, self.eps)
-        }
-    }
+    pub use autodiff_difftest_harness::dual::{Parts, take_kinks as take_ties};
+    use num_dual::DualNum;
 
     fn tie() {
-        TIES.with(|k| k.set(k.get() + 1));
-    }
-
-    /// Number of ties met since the last call.
-    pub fn take_ties() -> u32 {
-        TIES.with(|k| k.replace(0))
+        autodiff_difftest_harness::dual::record_kink();
     }
 
     /// Records a tie if `a` and `b` are within `TIE` of each other, unless
@@ -228,64 +208,6 @@ pub fn oracle_at(case: &Case, p: &Point) -> (f64, Vec<Vec<f64>>, u32) {
     (value, grad, oracle::take_ties())
 }
 
-/// `a` and `b` agree: `|a - b| <= tol * max(1, |a|, |b|)`; NaN matches NaN
-/// and an infinity only itself.
-pub fn close(a: f64, b: f64, tol: f64) -> bool {
-    if a.is_nan() || b.is_nan() {
-        return a.is_nan() && b.is_nan();
-    }
-    if a.is_infinite() || b.is_infinite() {
-        return a == b;
-    }
-    (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
-}
-
-/// `|a - b| / max(1, |a|, |b|)`, for reporting.
-fn scaled_error(a: f64, b: f64) -> f64 {
-    if a == b {
-        0.0
-    } else {
-        (a - b).abs() / 1f64.max(a.abs()).max(b.abs())
-    }
-}
-
-/// What a run found.
-#[derive(Default, Debug)]
-pub struct Report {
-    pub functions: usize,
-    pub points: usize,
-    pub comparisons: usize,
-    pub skipped_nonfinite: usize,
-    pub skipped_tie: usize,
-    /// Finite-difference check only: a jump or kink within the step.
-    pub skipped_nonsmooth: usize,
-    pub max_scaled_error: f64,
-    pub failures: Vec<String>,
-}
-
-impl Report {
-    pub fn skipped(&self) -> usize {
-        self.skipped_nonfinite + self.skipped_tie + self.skipped_nonsmooth
-    }
-
-    pub fn summary(&self) -> String {
-        format!(
-            "{} functions, {} points, {} comparisons, {} failures; skipped {} points \
-             ({} non-finite oracle value, {} at a tie, {} non-smooth); \
-             max |a-b|/max(1,|a|,|b|) = {:.3e}",
-            self.functions,
-            self.points,
-            self.comparisons,
-            self.failures.len(),
-            self.skipped(),
-            self.skipped_nonfinite,
-            self.skipped_tie,
-            self.skipped_nonsmooth,
-            self.max_scaled_error
-        )
-    }
-}
-
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
     e.downcast_ref::<&str>()
         .map(|s| (*s).to_string())
@@ -309,10 +231,7 @@ fn slot_name(case: &Case, pi: usize, k: usize) -> String {
 /// Compares `f`, `f_grad`, `f_grad_into` and the oracle on every case and
 /// point.
 pub fn check_against_oracle(cases: &[Case]) -> Report {
-    let mut r = Report {
-        functions: cases.len(),
-        ..Report::default()
-    };
+    let mut r = Report::new(cases.len());
     for case in cases {
         for p in case.points {
             r.points += 1;
@@ -326,12 +245,7 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
                     continue;
                 }
             };
-            if !ov.is_finite() {
-                r.skipped_nonfinite += 1;
-                continue;
-            }
-            if ties > 0 {
-                r.skipped_tie += 1;
+            if r.skip(ov, ties) {
                 continue;
             }
             let mut bad = Vec::new();
@@ -341,10 +255,7 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
             let into = case.into.map(|g| guarded(|| g(p)));
             match &plain {
                 Ok(v) => {
-                    r.comparisons += 1;
-                    if close(*v, ov, TOL) {
-                        r.max_scaled_error = r.max_scaled_error.max(scaled_error(*v, ov));
-                    } else {
+                    if !r.compare(*v, ov, TOL) {
                         bad.push(format!("plain f: {v:?} vs oracle {ov:?}"));
                     }
                 }
@@ -360,10 +271,7 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
                     }
                 };
                 results.push(format!("  {what:<11}: value {gv:?}, gradient {gg:?}"));
-                r.comparisons += 1;
-                if close(gv, ov, TOL) {
-                    r.max_scaled_error = r.max_scaled_error.max(scaled_error(gv, ov));
-                } else {
+                if !r.compare(gv, ov, TOL) {
                     bad.push(format!(
                         "{what} value: {gv:?} vs oracle {ov:?} (diff {:.3e})",
                         gv - ov
@@ -388,10 +296,7 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
                         continue;
                     }
                     for (k, (x, y)) in a.iter().zip(b).enumerate() {
-                        r.comparisons += 1;
-                        if close(*x, *y, TOL) {
-                            r.max_scaled_error = r.max_scaled_error.max(scaled_error(*x, *y));
-                        } else {
+                        if !r.compare(*x, *y, TOL) {
                             bad.push(format!(
                                 "{what} {}: {x:?} vs oracle {y:?} (diff {:.3e})",
                                 slot_name(case, pi, k),
@@ -424,7 +329,8 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
 
 /// Self-check of the generator and the oracle, independent of the macro:
 /// the oracle's partials against central finite differences (with Richardson
-/// extrapolation) of the plain function, at relative tolerance [`FD_TOL`],
+/// extrapolation, [`richardson`]) of the plain function, at relative
+/// tolerance [`FD_TOL`],
 /// on every `stride`-th case. Points where two step sizes disagree (a branch
 /// flips, or a `max` switches, within the step) are skipped as non-smooth.
 pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Report {
@@ -440,12 +346,7 @@ pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Repo
                 ));
                 continue;
             };
-            if !ov.is_finite() {
-                r.skipped_nonfinite += 1;
-                continue;
-            }
-            if ties > 0 {
-                r.skipped_tie += 1;
+            if r.skip(ov, ties) {
                 continue;
             }
             // The plain function at a point whose float inputs are `xs`.
@@ -464,29 +365,22 @@ pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Repo
             for (pi, xs) in x0.iter().enumerate() {
                 let mut row = Vec::new();
                 for k in 0..xs.len() {
-                    let h = 1e-5 * 1f64.max(xs[k].abs());
-                    let central = |h: f64| {
+                    let along = |t: f64| {
                         let mut a = x0.clone();
-                        let mut b = x0.clone();
-                        a[pi][k] += h;
-                        b[pi][k] -= h;
-                        (eval(&a) - eval(&b)) / (2.0 * h)
+                        a[pi][k] = t;
+                        eval(&a)
                     };
-                    let (d1, d2) = (central(h), central(h / 2.0));
-                    if !close(d1, d2, 1e-4) {
+                    let Some(d) = richardson(along, xs[k]) else {
                         r.skipped_nonsmooth += 1;
                         continue 'points;
-                    }
-                    row.push((4.0 * d2 - d1) / 3.0);
+                    };
+                    row.push(d);
                 }
                 fd.push(row);
             }
             for (pi, (a, b)) in og.iter().zip(&fd).enumerate() {
                 for (k, (x, y)) in a.iter().zip(b).enumerate() {
-                    r.comparisons += 1;
-                    if close(*x, *y, FD_TOL) {
-                        r.max_scaled_error = r.max_scaled_error.max(scaled_error(*x, *y));
-                    } else {
+                    if !r.compare(*x, *y, FD_TOL) {
                         r.failures.push(format!(
                             "{}: {} oracle {x:?} vs finite differences {y:?} at {}\n{}",
                             case.name,

@@ -6,11 +6,16 @@
 //! `tests/differential_<s>.rs` include one shard each of the generated code
 //! and call [`check_against_oracle`] and [`check_oracle_by_finite_differences`];
 //! this crate holds the oracle's hand-written operations ([`oracle`]) and the
-//! checking harness. See `README.md`.
+//! checking specific to these functions. What it shares with `difftest-loops`
+//! ([`Report`], the comparison `close`, the finite differences, the oracle's
+//! [`Parts`](oracle::Parts)) is in `autodiff-difftest-harness`
+//! (`difftest-harness/`). See `README.md`.
 //!
 //! Run: `cargo test -p autodiff-difftest --no-fail-fast -- --nocapture`; a long
 //! run: `AUTODIFF_DIFFTEST_N=20000 cargo test -p autodiff-difftest --no-fail-fast`.
 
+pub use autodiff_difftest_harness::Report;
+use autodiff_difftest_harness::richardson;
 use num_dual::Dual64;
 use std::fmt::Write as _;
 
@@ -33,50 +38,12 @@ pub const FD_TOL: f64 = 1e-6;
 /// and `∂/∂y = 0`. At a tie or a zero, where those conventions are
 /// ambiguous, the function records a *kink* and the harness skips the point.
 pub mod oracle {
-    use num_dual::{Dual64, DualNum};
-    use std::cell::Cell;
-
-    thread_local! {
-        static KINKS: Cell<u32> = const { Cell::new(0) };
-    }
-
-    /// Access to the parts of a dual number that `DualNum` does not give.
-    pub trait Parts {
-        /// The derivative part, to tell whether a kink matters: at a tie of
-        /// `max(a, b)` the conventions differ only if `a` and `b` carry
-        /// different derivatives.
-        fn tangent(&self) -> f64;
-        /// The same derivative with the value `re`.
-        #[must_use]
-        fn with_re(self, re: f64) -> Self;
-    }
-
-    impl Parts for Dual64 {
-        fn tangent(&self) -> f64 {
-            self.eps
-        }
-        fn with_re(self, re: f64) -> Self {
-            Dual64::new(re, self.eps)
-        }
-    }
-
-    impl Parts for f64 {
-        fn tangent(&self) -> f64 {
-            0.0
-        }
-        fn with_re(self, re: f64) -> Self {
-            re
-        }
-    }
+    pub use autodiff_difftest_harness::dual::{Parts, take_kinks};
+    use num_dual::DualNum;
 
     /// Records a kink (see the module docs).
     fn kink() {
-        KINKS.with(|k| k.set(k.get() + 1));
-    }
-
-    /// Number of kinks met since the last call.
-    pub fn take_kinks() -> u32 {
-        KINKS.with(|k| k.replace(0))
+        autodiff_difftest_harness::dual::record_kink();
     }
 
     /// A constant.
@@ -348,64 +315,6 @@ pub struct Case {
     pub fns: Fns,
 }
 
-/// `a` and `b` agree: `|a - b| <= tol * max(1, |a|, |b|)`; NaN matches NaN
-/// and an infinity only itself.
-pub fn close(a: f64, b: f64, tol: f64) -> bool {
-    if a.is_nan() || b.is_nan() {
-        return a.is_nan() && b.is_nan();
-    }
-    if a.is_infinite() || b.is_infinite() {
-        return a == b;
-    }
-    (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
-}
-
-/// `|a - b| / max(1, |a|, |b|)`, for reporting.
-fn scaled_error(a: f64, b: f64) -> f64 {
-    if a == b {
-        0.0
-    } else {
-        (a - b).abs() / 1f64.max(a.abs()).max(b.abs())
-    }
-}
-
-/// What a run found.
-#[derive(Default, Debug)]
-pub struct Report {
-    pub functions: usize,
-    pub points: usize,
-    pub comparisons: usize,
-    pub skipped_nonfinite: usize,
-    pub skipped_kink: usize,
-    /// Finite-difference check only: a jump within the step.
-    pub skipped_nonsmooth: usize,
-    pub max_scaled_error: f64,
-    pub failures: Vec<String>,
-}
-
-impl Report {
-    pub fn skipped(&self) -> usize {
-        self.skipped_nonfinite + self.skipped_kink + self.skipped_nonsmooth
-    }
-
-    pub fn summary(&self) -> String {
-        format!(
-            "{} functions, {} points, {} comparisons, {} mismatches; skipped {} points \
-             ({} non-finite oracle value, {} at a kink, {} non-smooth); \
-             max |a-b|/max(1,|a|,|b|) = {:.3e}",
-            self.functions,
-            self.points,
-            self.comparisons,
-            self.failures.len(),
-            self.skipped(),
-            self.skipped_nonfinite,
-            self.skipped_kink,
-            self.skipped_nonsmooth,
-            self.max_scaled_error
-        )
-    }
-}
-
 fn fmt_point(p: &[f64]) -> String {
     let xs: Vec<String> = p
         .iter()
@@ -417,32 +326,19 @@ fn fmt_point(p: &[f64]) -> String {
 
 /// Compares `f`, `f_grad` and the oracle on every case and point.
 pub fn check_against_oracle(cases: &[Case]) -> Report {
-    let mut r = Report {
-        functions: cases.len(),
-        ..Report::default()
-    };
+    let mut r = Report::new(cases.len());
     for case in cases {
         for p in case.points {
             r.points += 1;
             let (ov, og, kinks) = case.fns.oracle(p);
-            if !ov.is_finite() {
-                r.skipped_nonfinite += 1;
-                continue;
-            }
-            if kinks > 0 {
-                r.skipped_kink += 1;
+            if r.skip(ov, kinks) {
                 continue;
             }
             let plain = case.fns.plain(p);
             let (gv, gg) = case.fns.grad(p);
             let mut bad = Vec::new();
             let mut cmp = |what: String, macro_side: f64, oracle_side: f64| {
-                r.comparisons += 1;
-                if close(macro_side, oracle_side, TOL) {
-                    r.max_scaled_error = r
-                        .max_scaled_error
-                        .max(scaled_error(macro_side, oracle_side));
-                } else {
+                if !r.compare(macro_side, oracle_side, TOL) {
                     bad.push(format!(
                         "{what}: {macro_side:?} vs oracle {oracle_side:?} (diff {:.3e})",
                         macro_side - oracle_side
@@ -473,48 +369,34 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
 
 /// Self-check of the generator and the oracle, independent of the macro:
 /// the oracle's partials against central finite differences (with Richardson
-/// extrapolation) of the plain function, at relative tolerance `FD_TOL`.
+/// extrapolation, [`richardson`]) of the plain function, at relative
+/// tolerance `FD_TOL`.
 /// Points where two step sizes disagree (a jump of `floor`, `max`, ...
 /// within the step) are skipped as non-smooth.
 pub fn check_oracle_by_finite_differences(cases: &[Case]) -> Report {
-    let mut r = Report {
-        functions: cases.len(),
-        ..Report::default()
-    };
+    let mut r = Report::new(cases.len());
     for case in cases {
         'points: for p in case.points {
             r.points += 1;
             let (ov, og, kinks) = case.fns.oracle(p);
-            if !ov.is_finite() {
-                r.skipped_nonfinite += 1;
-                continue;
-            }
-            if kinks > 0 {
-                r.skipped_kink += 1;
+            if r.skip(ov, kinks) {
                 continue;
             }
             let mut fd = Vec::new();
             for i in 0..p.len() {
-                let h = 1e-5 * 1f64.max(p[i].abs());
-                let central = |h: f64| {
+                let along = |t: f64| {
                     let mut a = p.to_vec();
-                    let mut b = p.to_vec();
-                    a[i] += h;
-                    b[i] -= h;
-                    (case.fns.plain(&a) - case.fns.plain(&b)) / (2.0 * h)
+                    a[i] = t;
+                    case.fns.plain(&a)
                 };
-                let (d1, d2) = (central(h), central(h / 2.0));
-                if !close(d1, d2, 1e-4) {
+                let Some(d) = richardson(along, p[i]) else {
                     r.skipped_nonsmooth += 1;
                     continue 'points;
-                }
-                fd.push((4.0 * d2 - d1) / 3.0);
+                };
+                fd.push(d);
             }
             for (i, (a, b)) in og.iter().zip(&fd).enumerate() {
-                r.comparisons += 1;
-                if close(*a, *b, FD_TOL) {
-                    r.max_scaled_error = r.max_scaled_error.max(scaled_error(*a, *b));
-                } else {
+                if !r.compare(*a, *b, FD_TOL) {
                     r.failures.push(format!(
                         "{}: ∂f/∂x{i} oracle {a:?} vs finite differences {b:?} at {}\n{}",
                         case.name,
