@@ -175,3 +175,35 @@ fn methods_and_calls_in_the_circuit() {
         .expect("self.k");
     assert_eq!((k.value(), k.grad()), (3.0, 4.0));
 }
+
+#[grad(graph)]
+fn through_a_local_array(x: f64, y: f64) -> f64 {
+    let a = [x * y, 2.0 * x];
+    sq(a[1]) + a[0] * 3.0
+}
+
+#[test]
+fn gradients_through_local_arrays_and_calls_match_f_grad() {
+    let (x, y) = (1.5, -2.0);
+    let g = through_a_local_array_graph(x, y);
+    let (v, dx, dy) = through_a_local_array_grad(x, y);
+    let node = |label: &str| {
+        g.nodes()
+            .iter()
+            .find(|n| n.label() == label)
+            .unwrap_or_else(|| panic!("no node {label}: {g}"))
+    };
+    let out = &g.nodes()[g.output().expect("output")];
+    assert_eq!((out.value(), out.grad()), (v, 1.0));
+    // d/dx (4x² + 3xy) = 8x + 3y, d/dy = 3x.
+    assert_eq!((dx, dy), (8.0 * x + 3.0 * y, 3.0 * x));
+    assert_eq!(node("x").grad(), dx);
+    assert_eq!(node("y").grad(), dy);
+    // The constants get their gradients from their consumers: ∂f/∂3 = x y.
+    let three = g
+        .nodes()
+        .iter()
+        .find(|n| n.op() == "const" && n.value() == 3.0)
+        .expect("the constant 3");
+    assert_eq!(three.grad(), x * y);
+}

@@ -326,14 +326,14 @@ impl<'a> Sig<'a> {
             });
         }
         if let Some(names) = &args.wrt {
-            let mut seen: Vec<&Ident> = Vec::new();
+            let mut seen: Vec<String> = Vec::new();
             for name in names {
-                if seen.contains(&name) {
+                if seen.contains(&ident_name(name)) {
                     cx.error_spanned_by(name, format!("`{name}` is listed twice in `wrt`"));
                     continue;
                 }
-                seen.push(name);
-                match params.iter().find(|p| p.ident == *name) {
+                seen.push(ident_name(name));
+                match params.iter().find(|p| ident_name(&p.ident) == ident_name(name)) {
                     None => cx.error_spanned_by(
                         name,
                         format!("`{name}` is not a parameter of `{}`", sig.ident),
@@ -346,7 +346,8 @@ impl<'a> Sig<'a> {
                 }
             }
             for p in &mut params {
-                p.wrt = matches!(p.ty, Ty::Float | Ty::Array) && names.contains(&p.ident);
+                p.wrt = matches!(p.ty, Ty::Float | Ty::Array)
+                    && names.iter().any(|n| ident_name(n) == ident_name(&p.ident));
             }
         }
         Some(Sig {
@@ -373,4 +374,11 @@ pub fn type_text(ty: &Type) -> String {
         }
     }
     out
+}
+
+/// The name an identifier denotes: `r#x` and `x` are one name. Names are
+/// compared and stored this way everywhere; codegen makes an identifier raw
+/// again where the name is a keyword.
+pub fn ident_name(ident: &Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
 }

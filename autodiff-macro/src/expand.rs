@@ -1,9 +1,10 @@
-//! The pipeline: parse → validate → lower → reverse → simplify → codegen.
+//! The pipeline: parse → validate → lower → reverse → simplify → codegen,
+//! and the optional passes beside it (the circuit view).
 
 use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
-use crate::{codegen, fallback, lower, reverse, reverse_regions, simplify};
+use crate::{codegen, fallback, graph, lower, reverse, simplify};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ItemFn;
@@ -30,20 +31,9 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let (Some(sig), Some(forward)) = (sig, forward) else {
         unreachable!("a signature that failed validation recorded an error");
     };
-    let gradient = if forward.is_straight_line() {
-        simplify::simplify(&reverse::reverse(&forward))
-    } else {
-        reverse_regions::reverse(&forward)
-    };
+    let gradient = simplify::simplify(&reverse::reverse(&forward));
     let grad_fn = codegen::grad_fn(&sig, &gradient);
-    let graph_fn = args.graph.as_ref().map(|_| {
-        // The circuit view records through the structured form; lowering
-        // again reports nothing new (the first pass found no error).
-        let quiet = Ctxt::default();
-        let forward = lower::lower_with(&quiet, &sig, true);
-        let _ = quiet.check();
-        codegen::graph_fn(&sig, &reverse_regions::reverse_with(&forward, true))
-    });
+    let graph_fn = args.graph.as_ref().map(|_| graph::graph_fn(&sig, &forward));
     quote! {
         #item
         #grad_fn

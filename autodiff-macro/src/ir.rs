@@ -16,7 +16,7 @@
 //!   ret %4
 //! ```
 
-use crate::rules::Op;
+use crate::op::Op;
 use proc_macro2::{Span, TokenStream};
 use std::fmt;
 
@@ -67,13 +67,66 @@ pub enum Ty {
     Tuple,
 }
 
+/// A tape of the reverse sweep: values overwritten in the forward sweep
+/// are saved on the tape of their kind and restored in reverse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tape {
+    Float,
+    Int,
+    Bool,
+}
+
+impl Tape {
+    /// The tape that saves values of type `ty`.
+    pub fn of(ty: Ty) -> Tape {
+        match ty {
+            Ty::Float => Tape::Float,
+            Ty::Bool => Tape::Bool,
+            _ => Tape::Int,
+        }
+    }
+
+    /// The name in the IR text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tape::Float => "float",
+            Tape::Int => "int",
+            Tape::Bool => "bool",
+        }
+    }
+}
+
 /// The function a call goes to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Callee {
-    /// `g(..)`, `path::g(..)`, `Self::g(..)`: the path's segments.
-    Path(Vec<String>),
+    /// `g(..)`, `path::g(..)`, `Self::g(..)`: the path's segments (an empty
+    /// first segment is a leading `::`) and what the function belongs to.
+    Path { segments: Vec<String>, owner: Owner },
     /// `self.g(..)`.
     Method(String),
+}
+
+/// What a function called by a path belongs to; it decides how codegen
+/// finds its derivative `g_grad`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// A module (`g`, `module::g`): `g_grad` is looked up through a glob
+    /// import of the module, so a missing one gets the crate's own message.
+    Module,
+    /// A type (`Self::g`, `Model::g`): an associated function, which cannot
+    /// be glob-imported; `Type::g_grad` is called directly.
+    Type,
+}
+
+impl fmt::Display for Callee {
+    /// The callee as the user wrote it: `g`, `path::g`, `self.g`. The one
+    /// place a callee is named (the IR text, the formula, the circuit view).
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Callee::Path { segments, .. } => write!(f, "{}", segments.join("::")),
+            Callee::Method(m) => write!(f, "self.{m}"),
+        }
+    }
 }
 
 /// One argument of a call.
@@ -175,44 +228,16 @@ pub enum Stmt {
     PushTuple(ValueId),
     /// Takes it back in the reverse sweep, as a new local.
     PopTuple(ValueId),
-    /// Circuit view (`f_graph`): records a gate for value `value`.
-    GraphNode {
-        value: ValueId,
-        label: String,
-        op: String,
-        inputs: Vec<ValueId>,
-    },
-    /// Circuit view: a scalar parameter, an input node.
-    GraphInput { value: ValueId, label: String },
-    /// Circuit view: `dst` stands for the same node as `src` (a copy).
-    GraphAlias { dst: ValueId, src: ValueId },
-    /// Circuit view: the node of an array element read by `value`.
-    GraphLoad {
-        value: ValueId,
-        arr: ValueId,
-        index: Vec<ValueId>,
-        label: String,
-    },
-    /// Circuit view: an array element now holds `value`'s node.
-    GraphStore {
-        arr: ValueId,
-        index: Vec<ValueId>,
-        value: ValueId,
-    },
-    /// Circuit view: the gradient of the latest node of `value`.
-    GraphGrad { value: ValueId, grad: ValueId },
-    /// Circuit view: gradients of the inputs and the output node; `params`
-    /// pairs each parameter value with its adjoint.
-    GraphFinish {
-        params: Vec<(ValueId, ValueId)>,
-        output: ValueId,
-    },
-    /// Reserves tape space for `(end - start) * per_trip[k]` more values on
-    /// the float, integer and boolean tapes, before a counted loop.
+    /// An instrumentation point: probe `k` of the pass that inserted it
+    /// (the circuit view, `graph.rs`, keeps its probes beside the IR and
+    /// writes their code). Reverse sweeps never see probes.
+    Probe(usize),
+    /// Reserves tape space for `(end - start) * count` more values on each
+    /// listed tape, before a counted loop.
     Reserve {
         start: ValueId,
         end: ValueId,
-        per_trip: [usize; 3],
+        per_trip: Vec<(Tape, usize)>,
     },
 }
 
@@ -317,6 +342,9 @@ pub struct Func {
     /// What the function returns: the value, then (after `reverse`) one
     /// gradient per differentiated parameter.
     pub outputs: Vec<ValueId>,
+    /// After the structured reverse sweep: each active value with the
+    /// variable holding its adjoint.
+    pub adjoints: Vec<(ValueId, ValueId)>,
 }
 
 impl Func {
@@ -333,6 +361,7 @@ impl Func {
             tys: Vec::new(),
             hoisted: Vec::new(),
             outputs: Vec::new(),
+            adjoints: Vec::new(),
         }
     }
 
@@ -484,12 +513,8 @@ impl Func {
             }
             Inst::ZeroLike(v) => write!(f, "zeros like {v}")?,
             Inst::Call { callee, args, grad } => {
-                let name = match callee {
-                    Callee::Path(p) => p.join("::"),
-                    Callee::Method(m) => format!("self.{m}"),
-                };
                 let suffix = if *grad { "_grad" } else { "" };
-                write!(f, "call {name}{suffix}(")?;
+                write!(f, "call {callee}{suffix}(")?;
                 for (j, a) in args.iter().enumerate() {
                     if j > 0 {
                         write!(f, ", ")?;
@@ -594,34 +619,19 @@ impl Func {
                     writeln!(f, " += {scale} * {src}")?;
                 }
                 Stmt::PushTuple(v) => writeln!(f, "{pad}push tuple {v}")?,
-                Stmt::GraphNode {
-                    value,
-                    label,
-                    op,
-                    inputs,
-                } => writeln!(f, "{pad}graph node {value} {op} {label:?} {inputs:?}")?,
-                Stmt::GraphInput { value, label } => {
-                    writeln!(f, "{pad}graph input {value} {label:?}")?
-                }
-                Stmt::GraphAlias { dst, src } => writeln!(f, "{pad}graph alias {dst} = {src}")?,
-                Stmt::GraphLoad {
-                    value, arr, index, ..
-                } => writeln!(f, "{pad}graph load {value} = {arr}{index:?}")?,
-                Stmt::GraphStore { arr, index, value } => {
-                    writeln!(f, "{pad}graph store {arr}{index:?} = {value}")?
-                }
-                Stmt::GraphGrad { value, grad } => {
-                    writeln!(f, "{pad}graph grad {value} += {grad}")?
-                }
-                Stmt::GraphFinish { params, output } => {
-                    writeln!(f, "{pad}graph finish {params:?} -> {output}")?
-                }
+                Stmt::Probe(k) => writeln!(f, "{pad}probe {k}")?,
                 Stmt::PopTuple(v) => writeln!(f, "{pad}pop tuple {v}")?,
                 Stmt::Reserve {
                     start,
                     end,
                     per_trip,
-                } => writeln!(f, "{pad}reserve ({end} - {start}) * {per_trip:?}")?,
+                } => {
+                    write!(f, "{pad}reserve ({end} - {start}) *")?;
+                    for (tape, n) in per_trip {
+                        write!(f, " {n} {}", tape.name())?;
+                    }
+                    writeln!(f)?
+                }
             }
         }
         Ok(())

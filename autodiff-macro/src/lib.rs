@@ -2,25 +2,34 @@
 //! automatic differentiation.
 //!
 //! Users depend on `autodiff-core`, which re-exports [`macro@grad`]; see its
-//! documentation. This crate is a small compiler, one stage per module:
-//! `args` and `ast` parse and validate, `lower` builds the `ir`, `reverse`
-//! (straight-line code) and `reverse_regions` (loops, branches, arrays, with
-//! a tape) append the adjoint sweep using the `rules` table, `simplify`
-//! cleans straight-line code up, `formula` writes the derivative for the
-//! docs and `codegen` writes Rust. `ctxt` collects errors and `fallback`
-//! emits the user's function unchanged beside them.
+//! documentation. This crate is a small compiler, one stage per module; the
+//! repository's `ARCHITECTURE.md` is the map:
+//!
+//! ```text
+//! args, ast ─► lower ─► reverse ─► simplify ─► codegen
+//!   (parse,     (syn →   (adjoint    (straight-   (IR →
+//!   validate)    IR)      sweep)      line IR)     tokens)
+//!                 └──────► graph (the circuit view, a pass of its own)
+//! ```
+//!
+//! `op` is the table of operations and `rules` compiles its reverse rules;
+//! `ir` is the data every stage exchanges, `analysis` the analyses they
+//! share, `print` the one expression printer; `ctxt` collects errors and
+//! `fallback` emits the user's function unchanged beside them.
 
+mod analysis;
 mod args;
 mod ast;
 mod codegen;
 mod ctxt;
 mod expand;
 mod fallback;
-mod formula;
+mod graph;
 mod ir;
 mod lower;
+mod op;
+mod print;
 mod reverse;
-mod reverse_regions;
 mod rules;
 mod simplify;
 #[cfg(test)]

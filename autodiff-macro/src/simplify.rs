@@ -2,13 +2,15 @@
 //! IEEE arithmetic, value numbering (common subexpressions) and dead code
 //! elimination. A pure function from IR to IR.
 //!
+//! Straight-line code only: a structured body is returned as it is.
+//!
 //! Only rewrites that never change a result are done: `x * 1 → x`,
 //! `x + 0 → x`, `--x → x`, `x * -1 → -x`, `x / 1 → x`, folding of `+ - * /`
 //! on literals (in the function's own float type). `x * 0` is *not* folded to
 //! 0, since `inf * 0` is NaN.
 
 use crate::ir::{Float, Func, Inst, ValueId, lit_inst};
-use crate::rules::Op;
+use crate::op::Op;
 use std::collections::HashMap;
 
 /// Identity of an instruction for value numbering.
@@ -120,6 +122,9 @@ fn fold(op: Op, lits: &[f64], float: Float) -> Option<f64> {
 // Input:  %5 = lit 1.0 ; %6 = mul %5, %3 ; ret %4, %6
 // Output: ret %4, %3
 pub fn simplify(func: &Func) -> Func {
+    if !func.is_straight_line() {
+        return func.clone();
+    }
     let mut rw = Rewriter {
         out: Func::new(func.float, func.params.clone()),
         numbering: HashMap::new(),

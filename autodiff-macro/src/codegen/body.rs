@@ -1,0 +1,332 @@
+//! Code generation of function bodies: straight-line code as one `let` per
+//! instruction, structured code as its statements, with the tapes and the
+//! early declarations the reverse sweep needs.
+
+use super::expr::{default_of, float_tokens, indexed, rhs, value_ident};
+use crate::analysis::walk;
+use crate::ast::Sig;
+use crate::ir::{Func, Inst, Stmt, Tape, Ty, ValueId};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The `let` statements that compute every instruction of straight-line `func`.
+pub fn straight_body(sig: &Sig, func: &Func) -> TokenStream {
+    let float = float_tokens(func);
+    let stmts = func.insts.iter().enumerate().map(|(i, inst)| {
+        let v = ValueId(i as u32);
+        let span = func.span(v);
+        let id = value_ident(v);
+        let rhs = rhs(sig, func, inst, span);
+        match func.ty(v) {
+            Ty::Float => quote_spanned!(span=> let #id: #float = #rhs;),
+            _ => quote_spanned!(span=> let #id = #rhs;),
+        }
+    });
+    quote!(#(#stmts)*)
+}
+
+/// Values that statements write after their definition.
+fn mutated(block: &[Stmt], out: &mut HashSet<ValueId>) {
+    for stmt in block {
+        match stmt {
+            Stmt::Assign { dst, .. }
+            | Stmt::AddAssign { dst, .. }
+            | Stmt::Clear(dst)
+            | Stmt::Pop(dst)
+            | Stmt::Count(dst) => {
+                out.insert(*dst);
+            }
+            Stmt::Store { arr, .. } | Stmt::AddStore { arr, .. } | Stmt::ClearStore { arr, .. } => {
+                out.insert(*arr);
+            }
+            _ => {}
+        }
+        for inner in stmt.blocks() {
+            mutated(inner, out);
+        }
+    }
+}
+
+/// Which tapes the body pushes on.
+fn tapes(func: &Func, block: &[Stmt]) -> BTreeSet<Tape> {
+    let mut used = BTreeSet::new();
+    walk(block, &mut |stmt| {
+        if let Stmt::Push(v) = stmt {
+            used.insert(Tape::of(func.ty(*v)));
+        }
+    });
+    used
+}
+
+/// The variable holding a tape.
+fn tape_ident(tape: Tape) -> Ident {
+    let name = match tape {
+        Tape::Float => "__ad_tape_f",
+        Tape::Int => "__ad_tape_i",
+        Tape::Bool => "__ad_tape_b",
+    };
+    Ident::new(name, Span::mixed_site())
+}
+
+/// The element type of a tape.
+fn tape_elem(tape: Tape, float: &TokenStream) -> TokenStream {
+    match tape {
+        Tape::Float => float.clone(),
+        Tape::Int => quote!(i128),
+        Tape::Bool => quote!(bool),
+    }
+}
+
+/// The tape of the tuples one call inside a loop or branch returns.
+fn tuple_tape(v: ValueId) -> Ident {
+    format_ident!("__ad_tape_v{}", v.0, span = Span::mixed_site())
+}
+
+/// The calls whose tuples go on a tape of their own.
+fn tuple_tapes(block: &[Stmt], out: &mut Vec<ValueId>) {
+    for stmt in block {
+        if let Stmt::PushTuple(v) = stmt {
+            out.push(*v);
+        }
+        for inner in stmt.blocks() {
+            tuple_tapes(inner, out);
+        }
+    }
+}
+
+struct Structured<'a> {
+    sig: &'a Sig<'a>,
+    func: &'a Func,
+    hoisted: HashSet<ValueId>,
+    muts: HashSet<ValueId>,
+    /// `f_grad_into`: the output buffer of each differentiated parameter.
+    into: Option<&'a HashMap<usize, Ident>>,
+    /// The code of each `Stmt::Probe` (an instrumentation pass's).
+    probes: &'a [TokenStream],
+}
+
+impl Structured<'_> {
+    fn block(&self, block: &[Stmt]) -> TokenStream {
+        let stmts = block.iter().map(|s| self.stmt(s));
+        quote!(#(#stmts)*)
+    }
+
+    fn stmt(&self, stmt: &Stmt) -> TokenStream {
+        let func = self.func;
+        let float = float_tokens(func);
+        match stmt {
+            Stmt::Def(v) => {
+                let span = func.span(*v);
+                let id = value_ident(*v);
+                // In `f_grad_into`, a parameter's adjoint is the caller's buffer.
+                if let (Some(into), Inst::ZeroLike(a)) = (self.into, func.inst(*v))
+                    && let Inst::ArrayParam(p) = func.inst(*a)
+                    && let (Some(out), Some(shape)) = (into.get(p), &self.sig.params[*p].array)
+                {
+                    let param = &self.sig.params[*p].ident;
+                    let zero = &shape.zero_elem;
+                    let message = format!(
+                        "`{}` output has the wrong length for parameter `{}`",
+                        out, param
+                    );
+                    let fill = if shape.dynamic {
+                        quote! {
+                            ::core::assert_eq!(#out.len(), #param.len(), #message);
+                            #out.fill(#zero);
+                        }
+                    } else {
+                        let full = &shape.zero;
+                        quote!(*#out = #full;)
+                    };
+                    return quote! {
+                        #fill
+                        let #id = &mut *#out;
+                    };
+                }
+                let rhs = match func.inst(*v) {
+                    Inst::Zero => default_of(func, *v),
+                    inst => rhs(self.sig, func, inst, span),
+                };
+                if self.hoisted.contains(v) {
+                    quote_spanned!(span=> #id = #rhs;)
+                } else {
+                    let m = if self.muts.contains(v) {
+                        quote!(mut)
+                    } else {
+                        quote!()
+                    };
+                    match func.ty(*v) {
+                        Ty::Float => quote_spanned!(span=> let #m #id: #float = #rhs;),
+                        _ => quote_spanned!(span=> let #m #id = #rhs;),
+                    }
+                }
+            }
+            Stmt::Assign { dst, src } => {
+                let (d, s) = (value_ident(*dst), value_ident(*src));
+                quote!(#d = #s;)
+            }
+            Stmt::AddAssign { dst, src } => {
+                let (d, s) = (value_ident(*dst), value_ident(*src));
+                quote!(#d += #s;)
+            }
+            Stmt::Clear(v) => {
+                let d = value_ident(*v);
+                let zero = crate::ast::zero_lit(func.float);
+                quote!(#d = #zero;)
+            }
+            Stmt::Store { arr, index, value } => {
+                let place = indexed(*arr, index);
+                let v = value_ident(*value);
+                quote!(#place = #v;)
+            }
+            Stmt::AddStore { arr, index, value } => {
+                let place = indexed(*arr, index);
+                let v = value_ident(*value);
+                quote!(#place += #v;)
+            }
+            Stmt::ClearStore { arr, index } => {
+                let place = indexed(*arr, index);
+                let zero = crate::ast::zero_lit(func.float);
+                quote!(#place = #zero;)
+            }
+            Stmt::If { cond, then, els } => {
+                let c = value_ident(*cond);
+                let then = self.block(then);
+                if els.is_empty() {
+                    quote!(if #c { #then })
+                } else {
+                    let els = self.block(els);
+                    quote!(if #c { #then } else { #els })
+                }
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
+            } => {
+                let (v, s, e) = (value_ident(*var), value_ident(*start), value_ident(*end));
+                let body = self.block(body);
+                if *rev {
+                    quote!(for #v in (#s..#e).rev() { #body })
+                } else {
+                    quote!(for #v in #s..#e { #body })
+                }
+            }
+            Stmt::While { head, cond, body } => {
+                let head = self.block(head);
+                let c = value_ident(*cond);
+                let body = self.block(body);
+                quote!(while { #head #c } { #body })
+            }
+            Stmt::Push(v) => {
+                let id = value_ident(*v);
+                let t = tape_ident(Tape::of(func.ty(*v)));
+                match Tape::of(func.ty(*v)) {
+                    Tape::Int => quote!(#t.push(#id as i128);),
+                    Tape::Float | Tape::Bool => quote!(#t.push(#id);),
+                }
+            }
+            Stmt::Pop(v) => {
+                // Every pop matches a push of the forward sweep: an empty
+                // tape is a bug of the macro, reported loudly, never hidden.
+                let id = value_ident(*v);
+                let tape = Tape::of(func.ty(*v));
+                let t = tape_ident(tape);
+                let msg = format!(
+                    "internal error in #[grad]: the {} tape is empty; please report it",
+                    tape.name()
+                );
+                let cast = (tape == Tape::Int).then(|| quote!(as _));
+                quote!(#id = #t.pop().expect(#msg) #cast;)
+            }
+            Stmt::Count(v) => {
+                let id = value_ident(*v);
+                quote!(#id += 1;)
+            }
+            Stmt::AddScaled {
+                dst,
+                prefix,
+                scale,
+                src,
+            } => {
+                let place = indexed(*dst, prefix);
+                let (k, g) = (value_ident(*scale), value_ident(*src));
+                quote!(::autodiff_core::__private::add_scaled(&mut #place[..], #k, &#g[..]);)
+            }
+            Stmt::Probe(k) => self.probes[*k].clone(),
+            Stmt::PushTuple(v) => {
+                let id = value_ident(*v);
+                let t = tuple_tape(*v);
+                quote!(#t.push(#id);)
+            }
+            Stmt::PopTuple(v) => {
+                let id = value_ident(*v);
+                let t = tuple_tape(*v);
+                quote!(let #id = #t.pop().expect("the tape holds one tuple per call");)
+            }
+            Stmt::Reserve {
+                start,
+                end,
+                per_trip,
+            } => {
+                let (s, e) = (value_ident(*start), value_ident(*end));
+                let trips = quote!((((#e as i128) - (#s as i128)).max(0) as usize));
+                let tapes = per_trip.iter().map(|(tape, k)| {
+                    let t = tape_ident(*tape);
+                    quote!(#t.reserve(#trips * #k);)
+                });
+                quote!(#(#tapes)*)
+            }
+        }
+    }
+}
+
+/// The statements of structured `func`: tapes and early declarations, then
+/// the forward and reverse sweeps.
+pub fn structured_body(
+    sig: &Sig,
+    func: &Func,
+    into: Option<&HashMap<usize, Ident>>,
+    probes: &[TokenStream],
+) -> TokenStream {
+    let float = float_tokens(func);
+    let mut muts = HashSet::new();
+    mutated(&func.body, &mut muts);
+    let hoisted: HashSet<ValueId> = func.hoisted.iter().copied().collect();
+    let mut decls = Vec::new();
+    for tape in tapes(func, &func.body) {
+        let (t, elem) = (tape_ident(tape), tape_elem(tape, &float));
+        decls.push(quote!(let mut #t: ::std::vec::Vec<#elem> = ::std::vec::Vec::new();));
+    }
+    let mut calls = Vec::new();
+    tuple_tapes(&func.body, &mut calls);
+    for c in calls {
+        let t = tuple_tape(c);
+        decls.push(quote!(let mut #t = ::std::vec::Vec::new();));
+    }
+    let mut seen = HashSet::new();
+    for v in &func.hoisted {
+        if !seen.insert(*v) {
+            continue;
+        }
+        let id = value_ident(*v);
+        let init = default_of(func, *v);
+        match func.ty(*v) {
+            Ty::Float => decls.push(quote!(let mut #id: #float = #init;)),
+            _ => decls.push(quote!(let mut #id = #init;)),
+        }
+    }
+    let sweep = Structured {
+        sig,
+        func,
+        hoisted,
+        muts,
+        into,
+        probes,
+    };
+    let body = sweep.block(&func.body);
+    quote!(#(#decls)* #body)
+}

@@ -1,0 +1,466 @@
+//! Expressions: the dispatch on the kind of expression, unary and binary
+//! operators (short-circuiting `&&` and `||`), literals, paths, casts,
+//! fields of `self`, and operands with the coercion of constants to
+//! integers where one is expected.
+
+use super::{Binding, Lower};
+use crate::ast::{float_type, ident_name, is_int_type};
+use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
+use crate::op::Op;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
+use syn::{BinOp, Block, Expr, Lit, UnOp};
+
+impl Lower<'_> {
+    /// Lowers an expression to the value it computes.
+    pub(super) fn expr(&mut self, e: &Expr) -> ValueId {
+        let span = e.span();
+        match e {
+            Expr::Lit(lit) => self.lit_expr(&lit.lit),
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Path(p) => self.path(p),
+            Expr::Unary(u) => match u.op {
+                UnOp::Neg(_) => {
+                    let a = self.expr(&u.expr);
+                    match self.func.ty(a) {
+                        Ty::Float => self.op(Op::Neg, vec![a], span),
+                        Ty::Int => {
+                            let mut pieces = vec![Piece::Tokens(quote!(-))];
+                            pieces.extend(self.paren(a));
+                            self.passive(pieces, Ty::Int, span)
+                        }
+                        _ => self.error(u, "`-` needs a number"),
+                    }
+                }
+                UnOp::Not(_) => {
+                    let a = self.cond(&u.expr);
+                    let mut pieces = vec![Piece::Tokens(quote!(!))];
+                    pieces.extend(self.paren(a));
+                    self.passive(pieces, Ty::Bool, span)
+                }
+                // `*v` of a loop element bound by reference: the value itself.
+                UnOp::Deref(_) => self.expr(&u.expr),
+                _ => self.error(
+                    u.op,
+                    "this unary operator is not supported in #[grad] functions",
+                ),
+            },
+            Expr::Binary(b) => self.binary(b),
+            Expr::MethodCall(m) => self.method_call(m),
+            Expr::Call(c) => {
+                let args: Vec<&Expr> = c.args.iter().collect();
+                match self.float_fn_path(&c.func) {
+                    Some(ident) => self.method(&ident, &args, span),
+                    None => self.call_path(&c.func, &args, span),
+                }
+            }
+            Expr::Field(f) => self.field(f),
+            Expr::Cast(c) => self.cast(c),
+            Expr::Block(b) if b.label.is_none() => self.block(&b.block),
+            Expr::If(i) => match self.if_expr(i, true) {
+                Some(v) => v,
+                None => self.func.lit(0.0, span),
+            },
+            Expr::Index(ix) => match self.const_index(ix) {
+                Some(v) => v,
+                None => self.load(ix),
+            },
+            Expr::Return(r) => {
+                self.early_return(r);
+                self.func.lit(0.0, span)
+            }
+            other => self.error(
+                other,
+                format!("#[grad] does not support {}", expr_kind(other)),
+            ),
+        }
+    }
+
+    fn binary(&mut self, b: &syn::ExprBinary) -> ValueId {
+        let span = b.span();
+        let op = match b.op {
+            BinOp::Add(_) => Op::Add,
+            BinOp::Sub(_) => Op::Sub,
+            BinOp::Mul(_) => Op::Mul,
+            BinOp::Div(_) => Op::Div,
+            BinOp::Rem(_) => {
+                let a = self.expr(&b.left);
+                let c = self.expr(&b.right);
+                if self.func.ty(a) != Ty::Int || self.func.ty(c) != Ty::Int {
+                    return self.error(
+                        b.op,
+                        "#[grad] does not support `%` on floats; write `x - (x / y).trunc() * y`",
+                    );
+                }
+                return self.passive_bin(a, quote!(%), c, Ty::Int, span);
+            }
+            BinOp::Lt(_)
+            | BinOp::Le(_)
+            | BinOp::Gt(_)
+            | BinOp::Ge(_)
+            | BinOp::Eq(_)
+            | BinOp::Ne(_) => {
+                let a = self.expr(&b.left);
+                let c = self.expr(&b.right);
+                self.unify_constants(a, c);
+                let (ta, tc) = (self.func.ty(a), self.func.ty(c));
+                if ta != tc || !matches!(ta, Ty::Float | Ty::Int | Ty::Bool) {
+                    return self.error(b, "comparison of values of different types");
+                }
+                let tok = b.op.to_token_stream();
+                return self.passive_bin(a, tok, c, Ty::Bool, span);
+            }
+            BinOp::And(_) | BinOp::Or(_) => return self.logic(b),
+            _ => {
+                return self.error(
+                    b.op,
+                    "this operator is not supported in #[grad] functions; use `+ - * /`, comparisons, `&&`, `||` and float methods",
+                );
+            }
+        };
+        let a = self.expr(&b.left);
+        let c = self.expr(&b.right);
+        self.arith(op, a, c, &b.op, span)
+    }
+
+    /// `a && b`, `a || b`, short-circuiting: `b` is evaluated only if needed.
+    fn logic(&mut self, b: &syn::ExprBinary) -> ValueId {
+        let span = b.span();
+        let and = matches!(b.op, BinOp::And(_));
+        let a = self.cond(&b.left);
+        let mut rhs = None;
+        let block = self.in_block(|l| rhs = Some(l.cond(&b.right)));
+        let rhs = rhs.expect("set above");
+        let pure = block.iter().all(
+            |s| matches!(s, Stmt::Def(v) if matches!(self.func.inst(*v), Inst::Passive { .. })),
+        );
+        if pure {
+            // No work on the right: combine as source, Rust short-circuits it.
+            for s in block {
+                self.emit(s);
+            }
+            let tok = if and { quote!(&&) } else { quote!(||) };
+            return self.passive_bin(a, tok, rhs, Ty::Bool, span);
+        }
+        // r = a; if r (for &&) / if !r (for ||) { …; r = b }
+        let r = self.def(Inst::Copy(a), span);
+        self.mutable.insert(r);
+        let mut then = block;
+        then.push(Stmt::Assign { dst: r, src: rhs });
+        // The branch overwrites `r`: decide it on a snapshot, so the reverse
+        // sweep replays the branch the forward sweep took.
+        let cond = if and {
+            self.def(Inst::Copy(r), span)
+        } else {
+            let mut pieces = vec![Piece::Tokens(quote!(!))];
+            pieces.push(Piece::Value(r));
+            self.passive(pieces, Ty::Bool, span)
+        };
+        self.emit(Stmt::If {
+            cond,
+            then,
+            els: Vec::new(),
+        });
+        r
+    }
+
+    fn block(&mut self, block: &Block) -> ValueId {
+        match self.block_stmts(&block.stmts, false) {
+            Some(v) => v,
+            None => self.error(block, "block must end with a float expression"),
+        }
+    }
+
+    fn lit_expr(&mut self, lit: &Lit) -> ValueId {
+        let span = lit.span();
+        match lit {
+            Lit::Float(f) => {
+                let suffix_ok = match f.suffix() {
+                    "" => true,
+                    s => s == self.func.float.name(),
+                };
+                if !suffix_ok {
+                    return self.error(
+                        f,
+                        format!(
+                            "`{}` literal in an `{}` function; #[grad] needs one float type throughout",
+                            f.suffix(),
+                            self.func.float.name()
+                        ),
+                    );
+                }
+                match f.base10_parse::<f64>() {
+                    Ok(value) => self.def(
+                        Inst::Lit {
+                            text: f.base10_digits().to_owned(),
+                            value,
+                        },
+                        span,
+                    ),
+                    Err(e) => {
+                        self.cx.syn_error(e);
+                        self.func.lit(0.0, span)
+                    }
+                }
+            }
+            // `2f64` is an integer token with a float suffix: a float literal.
+            Lit::Int(i) if matches!(i.suffix(), "f32" | "f64") => {
+                let float =
+                    syn::LitFloat::new(&format!("{}.0{}", i.base10_digits(), i.suffix()), span);
+                self.lit_expr(&Lit::Float(float))
+            }
+            Lit::Int(i) => self.passive(vec![Piece::Tokens(i.to_token_stream())], Ty::Int, span),
+            Lit::Bool(b) => self.passive(vec![Piece::Tokens(b.to_token_stream())], Ty::Bool, span),
+            other => self.error(
+                other,
+                "only float, integer and `bool` literals are supported",
+            ),
+        }
+    }
+
+    // Input: `x` (a variable), `n` (an integer parameter), `PI`, `std::f64::consts::E`
+    fn path(&mut self, p: &syn::ExprPath) -> ValueId {
+        if p.qself.is_some() {
+            return self.error(p, "qualified paths are not supported in #[grad] functions");
+        }
+        if let Some(ident) = p.path.get_ident()
+            && let Some(b) = self.lookup(&ident_name(ident))
+        {
+            return match b {
+                Binding::Value { value, .. } => value,
+                Binding::View { .. } => {
+                    self.error(p, "#[grad] needs a float here; index the row (`row[j]`)")
+                }
+            };
+        }
+        for seg in &p.path.segments {
+            if !seg.arguments.is_none() {
+                return self.error(
+                    &seg.arguments,
+                    "generic arguments are not supported in #[grad] functions",
+                );
+            }
+        }
+        let mut path: Vec<String> = Vec::new();
+        if p.path.leading_colon.is_some() {
+            path.push(String::new());
+        }
+        path.extend(p.path.segments.iter().map(|s| ident_name(&s.ident)));
+        self.def(Inst::Extern(path), p.span())
+    }
+
+    /// `self.w`: a field of the receiver, a constant of unknown type (used as
+    /// a float, or as an integer where one is expected).
+    fn field(&mut self, f: &syn::ExprField) -> ValueId {
+        if !is_self(&f.base) {
+            return self.error(
+                f,
+                "#[grad] supports field access only on `self` (its fields are constants)",
+            );
+        }
+        self.opaque_value(vec![Piece::Tokens(f.to_token_stream())], f.span())
+    }
+
+    // Input: `x as f64` (identity), `n as f64` (passive), `(n - 1) as i32` (passive)
+    fn cast(&mut self, c: &syn::ExprCast) -> ValueId {
+        let v = self.expr(&c.expr);
+        let ty = &*c.ty;
+        let span = c.span();
+        let target_float = float_type(ty);
+        // `N as f64` of a constant of unknown type: keep the cast in the source.
+        if let Inst::Extern(path) = self.func.inst(v) {
+            let mut pieces = vec![Piece::Paren(vec![Piece::Tokens(path_tokens(path))])];
+            pieces.push(Piece::Tokens(quote!(as #ty)));
+            let t = if target_float.is_some() {
+                Ty::Float
+            } else {
+                Ty::Int
+            };
+            return self.passive(pieces, t, span);
+        }
+        match (self.func.ty(v), target_float) {
+            (Ty::Float, Some(f)) if f == self.func.float => v,
+            (Ty::Float, _) => self.error(
+                ty,
+                format!(
+                    "#[grad] cannot cast a float to `{}`; keep it `{}`",
+                    ty.to_token_stream(),
+                    self.func.float.name()
+                ),
+            ),
+            (Ty::Int | Ty::Bool, Some(f)) if f == self.func.float => {
+                let mut pieces = self.paren(v);
+                pieces.push(Piece::Tokens(quote!(as #ty)));
+                self.passive(pieces, Ty::Float, span)
+            }
+            (Ty::Int | Ty::Bool, None) if is_int_type(ty) => {
+                let mut pieces = self.paren(v);
+                pieces.push(Piece::Tokens(quote!(as #ty)));
+                self.passive(pieces, Ty::Int, span)
+            }
+            _ => self.error(
+                ty,
+                format!(
+                    "#[grad] expected `{}` or an integer type",
+                    self.func.float.name()
+                ),
+            ),
+        }
+    }
+
+    /// `a op b` on two values: a float operation, or a passive integer one.
+    pub(super) fn arith(
+        &mut self,
+        op: Op,
+        a: ValueId,
+        b: ValueId,
+        token: &BinOp,
+        span: Span,
+    ) -> ValueId {
+        self.unify_constants(a, b);
+        match (self.func.ty(a), self.func.ty(b)) {
+            (Ty::Float, Ty::Float) => self.op(op, vec![a, b], span),
+            (Ty::Int, Ty::Int) => self.passive_bin(a, binop_token(token), b, Ty::Int, span),
+            _ => self.error(
+                token,
+                "integer and float operands mixed; convert the integer with `as f64`",
+            ),
+        }
+    }
+
+    /// Lowers an expression that must be a float.
+    pub(super) fn float_operand(&mut self, e: &Expr) -> ValueId {
+        let v = self.expr(e);
+        match self.func.ty(v) {
+            Ty::Float => v,
+            Ty::Int => self.error(
+                e,
+                format!(
+                    "expected a float here, found an integer; convert it with `as {}`",
+                    self.func.float.name()
+                ),
+            ),
+            _ => self.error(e, "expected a float here"),
+        }
+    }
+
+    /// Lowers an expression that must be an integer.
+    pub(super) fn int_operand(&mut self, e: &Expr) -> ValueId {
+        let v = self.expr(e);
+        if !self.coerce_int(v) {
+            return self.error(e, "expected an integer here, found a float");
+        }
+        v
+    }
+
+    /// A constant in scope (`N`, `Self::K`) used where an integer is
+    /// expected is an integer constant: retype it.
+    fn coerce_int(&mut self, v: ValueId) -> bool {
+        if self.opaque.contains(&v) {
+            self.func.tys[v.index()] = Ty::Int;
+            if let Inst::Passive { index, .. } = self.func.inst(v).clone() {
+                self.func.insts[v.index()] = Inst::Passive { index, ty: Ty::Int };
+            }
+            return true;
+        }
+        let Inst::Extern(path) = self.func.inst(v) else {
+            return self.func.ty(v) == Ty::Int;
+        };
+        let tokens: TokenStream = path_tokens(path);
+        let index = self.func.passive.len();
+        self.func.passive.push(vec![Piece::Tokens(tokens)]);
+        self.func.insts[v.index()] = Inst::Passive { index, ty: Ty::Int };
+        self.func.tys[v.index()] = Ty::Int;
+        true
+    }
+
+    /// `i < N`, `n * K`: a constant beside an integer is an integer.
+    fn unify_constants(&mut self, a: ValueId, b: ValueId) {
+        if self.func.ty(a) == Ty::Int {
+            self.coerce_int(b);
+        } else if self.func.ty(b) == Ty::Int {
+            self.coerce_int(a);
+        }
+    }
+
+    /// A constant of unknown type, defined only once a float operation uses it.
+    pub(super) fn opaque_value(&mut self, pieces: Vec<Piece>, span: Span) -> ValueId {
+        let index = self.func.passive.len();
+        self.func.passive.push(pieces);
+        let v = self.func.push(
+            Inst::Passive {
+                index,
+                ty: Ty::Float,
+            },
+            span,
+        );
+        self.opaque.insert(v);
+        v
+    }
+
+    /// A value as an operand: a constant of unknown type is read afresh
+    /// where it is used (so it is defined in the block that needs it).
+    pub(super) fn operand(&mut self, v: ValueId) -> ValueId {
+        if !self.opaque.contains(&v) {
+            return v;
+        }
+        let Inst::Passive { index, ty } = self.func.inst(v).clone() else {
+            return v;
+        };
+        let pieces = self.func.passive[index].clone();
+        let span = self.func.span(v);
+        self.passive(pieces, ty, span)
+    }
+}
+
+/// The name of an expression kind, for error messages.
+fn expr_kind(e: &Expr) -> &'static str {
+    match e {
+        Expr::Array(_) | Expr::Repeat(_) => "array expressions here",
+        Expr::Assign(_) => "assignments in expression position",
+        Expr::Async(_) => "`async` blocks",
+        Expr::Await(_) => "`.await`",
+        Expr::Closure(_) => "closures outside `.map(|v| …)`",
+        Expr::Const(_) => "`const` blocks",
+        Expr::Continue(_) => "`continue`",
+        Expr::Field(_) => "field access",
+        Expr::Let(_) => "`let` expressions (`if let`, `while let`)",
+        Expr::Macro(_) => "macro invocations",
+        Expr::Match(_) => "`match` expressions",
+        Expr::Range(_) => "ranges outside `for` loops",
+        Expr::RawAddr(_) => "raw pointers",
+        Expr::Reference(_) => "references",
+        Expr::Struct(_) => "struct expressions",
+        Expr::Try(_) => "the `?` operator",
+        Expr::TryBlock(_) => "`try` blocks",
+        Expr::Tuple(_) => "tuples",
+        Expr::Unsafe(_) => "`unsafe` blocks",
+        Expr::Yield(_) => "`yield`",
+        Expr::Block(_) => "labeled blocks",
+        _ => "this expression",
+    }
+}
+
+/// Whether `e` is `self`.
+pub(super) fn is_self(e: &Expr) -> bool {
+    matches!(e, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("self"))
+}
+
+/// The tokens of a constant's path (`::std::f64::consts::PI`).
+fn path_tokens(path: &[String]) -> TokenStream {
+    let text = path.join("::");
+    text.parse().unwrap_or_default()
+}
+
+/// The plain operator token of a (possibly compound) binary operator.
+fn binop_token(op: &BinOp) -> TokenStream {
+    match op {
+        BinOp::AddAssign(_) => quote!(+),
+        BinOp::SubAssign(_) => quote!(-),
+        BinOp::MulAssign(_) => quote!(*),
+        BinOp::DivAssign(_) => quote!(/),
+        other => other.to_token_stream(),
+    }
+}

@@ -1,0 +1,335 @@
+//! Statements: a block's statements in order (with the guards that an early
+//! exit puts on the rest), `let` and its patterns, assignment and compound
+//! assignment.
+
+use super::scan::{may_exit, yields_value};
+use super::{Binding, Form, Lower};
+use crate::ast::{float_type, ident_name, is_bool_type, is_int_type};
+use crate::ir::{Inst, Stmt, Ty, ValueId};
+use crate::op::Op;
+use quote::ToTokens;
+use std::collections::HashMap;
+use syn::spanned::Spanned;
+use syn::{BinOp, Block, Expr, Pat, Stmt as SynStmt};
+
+impl Lower<'_> {
+    /// Lowers statements in a new scope; returns the tail expression's value.
+    /// `fn_body`: a `return` at the very end needs no flag.
+    pub(super) fn block_stmts(&mut self, stmts: &[SynStmt], fn_body: bool) -> Option<ValueId> {
+        self.scopes.push(HashMap::new());
+        let tail = self.stmts(stmts, fn_body);
+        self.scopes.pop();
+        tail
+    }
+
+    pub(super) fn stmts(&mut self, stmts: &[SynStmt], fn_body: bool) -> Option<ValueId> {
+        let mut tail = None;
+        for (i, stmt) in stmts.iter().enumerate() {
+            if self.form == Form::Straight && self.early.is_some() {
+                break;
+            }
+            let last = i + 1 == stmts.len();
+            match stmt {
+                SynStmt::Local(local) => self.local(local),
+                SynStmt::Expr(Expr::Return(r), _) if last && fn_body && self.depth == 0 => {
+                    let v = self.ret_value(r);
+                    if self.form == Form::Structured {
+                        tail = Some(v);
+                    } else {
+                        self.early = Some(v);
+                    }
+                }
+                SynStmt::Expr(e, Some(_)) => self.stmt_expr(e),
+                SynStmt::Expr(e, None) if last && yields_value(e) => tail = Some(self.expr(e)),
+                SynStmt::Expr(e, None) => self.stmt_expr(e),
+                SynStmt::Item(item) => {
+                    self.cx.error_spanned_by(
+                        item,
+                        "items inside a #[grad] function are not supported; move the item out of the function",
+                    );
+                }
+                SynStmt::Macro(m) => {
+                    self.cx.error_spanned_by(
+                        &m.mac,
+                        "macro invocations are not supported inside a #[grad] function; write the code out",
+                    );
+                }
+            }
+            if self.form == Form::Structured && !last && may_exit(stmt) {
+                // The rest runs only if nothing returned or broke out.
+                let span = stmt.span();
+                if let Some(cond) = self.still_running(span) {
+                    let rest = &stmts[i + 1..];
+                    // A value the rest ends with is assigned inside the guard:
+                    // to the result for the function body, else to a variable.
+                    let result = if fn_body {
+                        self.ret_var
+                    } else {
+                        let r = self.def(Inst::Zero, span);
+                        self.mutable.insert(r);
+                        Some(r)
+                    };
+                    let mut has_tail = false;
+                    let then = self.in_block(|l| {
+                        if let Some(t) = l.stmts(rest, fn_body) {
+                            has_tail = true;
+                            if let Some(r) = result {
+                                l.func.tys[r.index()] = l.func.ty(t);
+                                l.assign(r, t);
+                            }
+                        }
+                    });
+                    self.emit(Stmt::If {
+                        cond,
+                        then,
+                        els: Vec::new(),
+                    });
+                    return if has_tail && !fn_body { result } else { None };
+                }
+            }
+        }
+        tail
+    }
+
+    pub(super) fn missing_value(&mut self, block: &Block) -> ValueId {
+        let end = block
+            .stmts
+            .last()
+            .map(|s| s.to_token_stream())
+            .unwrap_or_else(|| block.to_token_stream());
+        self.error(
+            end,
+            "#[grad] function body must end with a float expression or `return`",
+        )
+    }
+
+    // Input: `let q = x + y;`, `let mut s: f64 = 0.0;`, `let (s, c) = x.sin_cos();`
+    fn local(&mut self, local: &syn::Local) {
+        let Some(init) = &local.init else {
+            self.cx.error_spanned_by(
+                local,
+                "`let` without an initializer is not supported in #[grad] functions; initialize the variable where it is declared",
+            );
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.cx.error_spanned_by(
+                else_token,
+                "`let ... else` is not supported in #[grad] functions",
+            );
+            return;
+        }
+        let (pat, ty) = match &local.pat {
+            Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            pat => (pat, None),
+        };
+        if let Pat::Tuple(tuple) = pat {
+            self.local_tuple(tuple, ty, &init.expr);
+            return;
+        }
+        let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
+        // Local arrays: `let mut s = [0.0; 3];`, `let a = [x, y];`
+        if let Expr::Array(_) | Expr::Repeat(_) = &*init.expr {
+            let arr = self.local_array(&init.expr);
+            self.bind_pat(pat, arr, mutable);
+            return;
+        }
+        // A row view: `let row = w[i];` of an immutable array.
+        if let Expr::Index(ix) = &*init.expr
+            && !mutable
+            && let Pat::Ident(p) = pat
+            && self.is_row(ix)
+            && let Some(Binding::View { arr, prefix }) = self.place(ix, true)
+        {
+            let scope = self.scopes.last_mut().expect("scope");
+            scope.insert(ident_name(&p.ident), Binding::View { arr, prefix });
+            return;
+        }
+        let mut value = self.expr(&init.expr);
+        if let Some(ty) = ty {
+            self.check_type(ty, value);
+        }
+        if self.form == Form::Structured && (mutable || self.mutable.contains(&value)) {
+            // A variable of its own: a copy that assignments can overwrite, or
+            // a snapshot of another mutable variable.
+            value = self.def(Inst::Copy(value), init.expr.span());
+            if mutable {
+                self.mutable.insert(value);
+            }
+        }
+        self.bind_pat(pat, value, mutable);
+    }
+
+    /// Binds one pattern (`x`, `mut x`, `_`) to a value.
+    fn bind_pat(&mut self, pat: &Pat, value: ValueId, mutable: bool) {
+        match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                let name = ident_name(&p.ident);
+                let slot = &mut self.func.names[value.index()];
+                if slot.is_none() {
+                    *slot = Some(name.clone());
+                }
+                self.bind_value(&name, value, mutable);
+            }
+            Pat::Wild(_) => {}
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "this pattern is not supported in #[grad] functions; bind a single name",
+                );
+            }
+        }
+    }
+
+    /// `let (s, c) = x.sin_cos();`
+    fn local_tuple(&mut self, tuple: &syn::PatTuple, ty: Option<&syn::Type>, init: &Expr) {
+        let sin_cos = match init {
+            Expr::MethodCall(m) if m.method == "sin_cos" && m.args.is_empty() => {
+                Some((&*m.receiver, m.span()))
+            }
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && self.float_fn_path(&c.func).is_some_and(|i| i == "sin_cos") =>
+            {
+                Some((&c.args[0], c.span()))
+            }
+            _ => None,
+        };
+        let Some((recv, span)) = sin_cos.filter(|_| tuple.elems.len() == 2) else {
+            self.cx.error_spanned_by(
+                tuple,
+                "tuple patterns are supported only as `let (s, c) = x.sin_cos();`",
+            );
+            return;
+        };
+        if let Some(ty) = ty {
+            self.cx.error_spanned_by(
+                ty,
+                "remove the type annotation of `let (s, c) = x.sin_cos();`",
+            );
+        }
+        let x = self.float_operand(recv);
+        let s = self.op(Op::Sin, vec![x], span);
+        let c = self.op(Op::Cos, vec![x], span);
+        self.bind_pat(&tuple.elems[0], s, false);
+        self.bind_pat(&tuple.elems[1], c, false);
+    }
+
+    /// Checks a `let` type annotation against the value's type.
+    fn check_type(&mut self, ty: &syn::Type, value: ValueId) {
+        let ok = match self.func.ty(value) {
+            Ty::Float => float_type(ty) == Some(self.func.float),
+            Ty::Int => is_int_type(ty),
+            Ty::Bool => is_bool_type(ty),
+            Ty::Array | Ty::Tuple => true,
+        };
+        if !ok {
+            self.cx.error_spanned_by(
+                ty,
+                format!(
+                    "#[grad] expected `{}` here (the function's float type), an integer type or `bool`",
+                    self.func.float.name()
+                ),
+            );
+        }
+    }
+
+    // Input: `s = e;`, `s += e;`, `s[j] += e;`, `return e;`, `if …`, `for …`, `e;`
+    fn stmt_expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Assign(a) => {
+                let value = self.expr(&a.right);
+                self.assign_to(&a.left, value);
+            }
+            Expr::Binary(b) if compound_op(&b.op).is_some() => {
+                let op = compound_op(&b.op).expect("checked above");
+                let old = self.expr(&b.left);
+                let rhs = self.expr(&b.right);
+                let value = self.arith(op, old, rhs, &b.op, b.span());
+                self.assign_to(&b.left, value);
+            }
+            Expr::Return(r) => self.early_return(r),
+            Expr::If(i) => {
+                self.if_expr(i, false);
+            }
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::While(w) => self.while_loop(w),
+            Expr::Loop(l) => self.loop_expr(l),
+            Expr::Break(b) => self.break_expr(b),
+            Expr::Block(b) if b.label.is_none() => {
+                self.scopes.push(HashMap::new());
+                self.stmts(&b.block.stmts, false);
+                self.scopes.pop();
+            }
+            // A pure expression whose value is dropped: lower it for its errors.
+            e => {
+                self.expr(e);
+            }
+        }
+    }
+
+    /// Writes `value` to the place `target`: a variable or an array element.
+    fn assign_to(&mut self, target: &Expr, value: ValueId) {
+        if let Expr::Index(ix) = target {
+            self.store(ix, value);
+            return;
+        }
+        let name = match target {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+            _ => None,
+        };
+        let Some(name) = name else {
+            self.cx.error_spanned_by(
+                target,
+                "#[grad] supports assignment to local variables and array elements only",
+            );
+            return;
+        };
+        match self.lookup(&ident_name(name)) {
+            Some(Binding::Value {
+                value: var,
+                mutable: true,
+            }) => {
+                if self.func.ty(var) != self.func.ty(value) {
+                    self.cx
+                        .error_spanned_by(target, "assignment changes the type of the variable");
+                }
+                if self.func.ty(var) == Ty::Array {
+                    self.cx.error_spanned_by(
+                        target,
+                        "#[grad] does not support assigning whole arrays; assign the elements",
+                    );
+                    return;
+                }
+                if self.form == Form::Structured {
+                    self.assign(var, value);
+                } else {
+                    let slot = &mut self.func.names[value.index()];
+                    if slot.is_none() {
+                        *slot = Some(ident_name(name));
+                    }
+                    self.rebind(&ident_name(name), value);
+                }
+            }
+            Some(_) => self.cx.error_spanned_by(
+                target,
+                format!("cannot assign twice to immutable variable `{name}`"),
+            ),
+            None => self.cx.error_spanned_by(
+                target,
+                format!("#[grad] supports assignment to local variables only; `{name}` is not one"),
+            ),
+        }
+    }
+}
+
+/// The operation of a compound assignment (`+=` → add).
+pub(super) fn compound_op(op: &BinOp) -> Option<Op> {
+    match op {
+        BinOp::AddAssign(_) => Some(Op::Add),
+        BinOp::SubAssign(_) => Some(Op::Sub),
+        BinOp::MulAssign(_) => Some(Op::Mul),
+        BinOp::DivAssign(_) => Some(Op::Div),
+        _ => None,
+    }
+}

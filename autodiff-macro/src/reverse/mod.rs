@@ -1,0 +1,63 @@
+//! The reverse sweep: a pure function from a forward IR function to one that
+//! also computes the gradient.
+//!
+//! - `straight.rs`: straight-line code. The adjoint instructions are
+//!   appended in SSA form, walking the forward ones backwards; no tape.
+//! - `structured.rs`: branches, loops and arrays. The forward sweep is
+//!   augmented with tape pushes, the reverse sweep walks the statements
+//!   backwards and pops what it needs.
+//! - `tape.rs`: what the structured sweep saves and where (which values
+//!   are overwritten, which the reverse sweep reads, recomputation instead of
+//!   taping, trip counters, per-call tuple tapes).
+//!
+//! Both ask each operation's rule ([`crate::op::Op::vjp`]) for its operands'
+//! contributions and take the set of values that need an adjoint from the one
+//! activity analysis ([`crate::analysis::active`]). Both return the value
+//! first and then one gradient per differentiated parameter in
+//! [`Func::outputs`].
+
+mod straight;
+mod structured;
+mod tape;
+
+use crate::ir::{Arg, Func, Inst, Ty, ValueId};
+
+// Input:  the forward IR of `f` (`ret %4`)
+// Output: the same, with the adjoint sweep and `ret %4, ∂p1, ∂p2, …`
+pub fn reverse(forward: &Func) -> Func {
+    if forward.is_straight_line() {
+        straight::reverse(forward)
+    } else {
+        structured::reverse(forward)
+    }
+}
+
+/// The arguments of a call that have a slot in the tuple `g_grad` returns
+/// (floats and arrays, in order), each with its slot (1 for the first).
+pub fn differentiable_slots(func: &Func, args: &[Arg]) -> Vec<(ValueId, usize)> {
+    let mut slot = 0;
+    let mut out = Vec::new();
+    for a in args {
+        if matches!(func.ty(a.value), Ty::Float | Ty::Array) {
+            slot += 1;
+            out.push((a.value, slot));
+        }
+    }
+    out
+}
+
+/// The value defining each differentiated parameter, in declaration order
+/// (`None` for a parameter the body never mentions).
+pub fn wrt_params(func: &Func) -> Vec<Option<ValueId>> {
+    func.params
+        .iter()
+        .enumerate()
+        .filter(|(_, param)| param.wrt)
+        .map(|(p, _)| {
+            func.insts
+                .iter()
+                .position(|inst| *inst == Inst::Param(p) || *inst == Inst::ArrayParam(p))
+                .map(|i| ValueId(i as u32))
+        })
+        .collect()
+}

@@ -1,0 +1,233 @@
+//! Snapshots of lowering: the forward IR of each construct.
+
+use super::check_lower;
+use expect_test::expect;
+
+#[test]
+fn lower_let_and_tail() {
+    check_lower(
+        "fn circuit(x: f64, y: f64, z: f64) -> f64 { let q = x + y; q * z }",
+        expect![[r#"
+            fn(x: f64, y: f64, z: f64) -> f64
+              %0 = param 0 x
+              %1 = param 1 y
+              %2 = param 2 z
+              %3 = add %0, %1  // q
+              %4 = mul %3, %2
+              ret %4
+        "#]],
+    );
+}
+
+#[test]
+fn lower_reassignment_and_compound_ops() {
+    check_lower(
+        "fn f(x: f64) -> f64 { let mut s = 1.0; s += x; s *= x; s -= 3.0; s /= 2.0; s = s - x; s }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = lit 1.0  // s
+              %2 = add %1, %0  // s
+              %3 = mul %2, %0  // s
+              %4 = lit 3.0
+              %5 = sub %3, %4  // s
+              %6 = lit 2.0
+              %7 = div %5, %6  // s
+              %8 = sub %7, %0  // s
+              ret %8
+        "#]],
+    );
+}
+
+#[test]
+fn lower_shadowing_and_blocks() {
+    check_lower(
+        "fn f(x: f64) -> f64 { let a = x * 2.0; let a = a + x; let b = { let a = a * a; a - x }; a + b }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = lit 2.0
+              %2 = mul %0, %1  // a
+              %3 = add %2, %0  // a
+              %4 = mul %3, %3  // a
+              %5 = sub %4, %0  // b
+              %6 = add %3, %5
+              ret %6
+        "#]],
+    );
+}
+
+#[test]
+fn lower_return_and_dead_code() {
+    check_lower(
+        "fn f(x: f64) -> f64 { let y = -x; return y * y; }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = neg %0  // y
+              %2 = mul %1, %1
+              ret %2
+        "#]],
+    );
+}
+
+#[test]
+fn lower_constants() {
+    check_lower(
+        "fn f(x: f64, n: usize) -> f64 { x * std::f64::consts::PI + K + n as f64 + (n * 2) as f64 }",
+        expect![[r#"
+            fn(x: f64, n: const) -> f64
+              %0 = param 0 x
+              %1 = passive int `n`  // n
+              %2 = extern std::f64::consts::PI
+              %3 = mul %0, %2
+              %4 = extern K
+              %5 = add %3, %4
+              %6 = passive f64 `nas f64`
+              %7 = add %5, %6
+              %8 = passive int `2`
+              %9 = passive int `n*2`
+              %10 = passive f64 `(n*2)as f64`
+              %11 = add %7, %10
+              ret %11
+        "#]],
+    );
+}
+
+#[test]
+fn lower_method_and_path_forms() {
+    check_lower(
+        "fn f(x: f64, y: f64) -> f64 { x.max(y) + f64::min(x, y) + f64::powi(x, 3) + x.mul_add(y, 1.0) }",
+        expect![[r#"
+            fn(x: f64, y: f64) -> f64
+              %0 = param 0 x
+              %1 = param 1 y
+              %2 = max %0, %1
+              %3 = min %0, %1
+              %4 = add %2, %3
+              %5 = passive int `3`
+              %6 = powi %0, %5
+              %7 = add %4, %6
+              %8 = lit 1.0
+              %9 = mul_add %0, %1, %8
+              %10 = add %7, %9
+              ret %10
+        "#]],
+    );
+}
+
+#[test]
+fn lower_sin_cos() {
+    check_lower(
+        "fn f(x: f32) -> f32 { let (s, c) = x.sin_cos(); s * c }",
+        expect![[r#"
+            fn(x: f32) -> f32
+              %0 = param 0 x
+              %1 = sin %0  // s
+              %2 = cos %0  // c
+              %3 = mul %1, %2
+              ret %3
+        "#]],
+    );
+}
+
+#[test]
+fn lower_if_else_value() {
+    check_lower(
+        "fn f(x: f64) -> f64 { let y = if x > 0.0 { x * x } else { -x }; y }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = passive bool `%0>%2`
+              %4 = zero
+              if %3 {
+                %5 = mul %0, %0
+                %4 := %5
+              } else {
+                %6 = neg %0
+                %4 := %6
+              }
+              %7 = copy %4  // y
+              %1 := %7
+              ret %1
+        "#]],
+    );
+}
+
+#[test]
+fn lower_for_over_slice_and_break() {
+    check_lower(
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for &v in x.iter() { s += v; if s > 1.0 { break; } } s }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = copy %2  // s
+              %4 = passive int `0usize`
+              %5 = passive int `%0. len ()`
+              %7 = passive bool `false`  // broken
+              for %6 in %4..%5 {
+                %8 = passive bool `!(%7)`
+                if %8 {
+                  %9 = load %0[%6]  // v
+                  %10 = add %3, %9
+                  %3 := %10
+                  %11 = lit 1.0
+                  %12 = passive bool `%3>%11`
+                  if %12 {
+                    %13 = passive bool `true`
+                    %7 := %13
+                  }
+                }
+              }
+              %1 := %3
+              ret %1
+        "#]],
+    );
+}
+
+#[test]
+fn lower_while_and_early_return() {
+    check_lower(
+        "fn f(x: f64) -> f64 { let mut y = x; while y < 10.0 { if y < 0.0 { return y; } y = y * 2.0; } y }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = zero  // return value
+              %2 = passive bool `false`  // returned
+              %3 = copy %0  // y
+              while {
+                %4 = passive bool `!(%2)`
+                %5 = copy %4
+                if %4 {
+                  %6 = lit 10.0
+                  %7 = passive bool `%3<%6`
+                  %5 := %7
+                }
+              } %5 {
+                %8 = lit 0.0
+                %9 = passive bool `%3<%8`
+                if %9 {
+                  %1 := %3
+                  %10 = passive bool `true`
+                  %2 := %10
+                }
+                %11 = passive bool `!(%2)`
+                %12 = zero
+                if %11 {
+                  %13 = lit 2.0
+                  %14 = mul %3, %13
+                  %3 := %14
+                }
+              }
+              %15 = passive bool `!(%2)`
+              if %15 {
+                %1 := %3
+              }
+              ret %1
+        "#]],
+    );
+}

@@ -1,0 +1,47 @@
+//! Data-driven tests of the IR text: each case is a function's source and the
+//! IR that a stage must produce from it (rust-analyzer style `check`).
+
+use crate::args::Args;
+use crate::ast::Sig;
+use crate::ctxt::Ctxt;
+use crate::ir::Func;
+use crate::{lower, reverse, simplify};
+use expect_test::Expect;
+
+mod codegen;
+mod graph;
+mod lowering;
+mod sweep;
+mod table;
+
+fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
+    let item: syn::ItemFn = syn::parse_str(src).expect("test source parses");
+    let cx = Ctxt::default();
+    let sig = Sig::from_syn(&cx, &item, &Args::default()).expect("valid signature");
+    let func = lower::lower(&cx, &sig);
+    if let Err(e) = cx.check() {
+        panic!("unexpected error: {e}");
+    }
+    f(func)
+}
+
+/// Checks the lowered IR of `src`.
+fn check_lower(src: &str, expected: Expect) {
+    expected.assert_eq(&with_func(src, |f| f.to_string()));
+}
+
+/// The gradient IR of a forward function, as `#[grad]` builds it.
+fn gradient(f: &Func) -> Func {
+    simplify::simplify(&reverse::reverse(f))
+}
+
+/// Checks the reversed and simplified IR of `src`.
+fn check_grad(src: &str, expected: Expect) {
+    expected.assert_eq(&with_func(src, |f| gradient(&f).to_string()));
+}
+
+/// Prints the forward and gradient IR of `src`, for a developer's ad-hoc test.
+#[allow(dead_code)]
+fn dump(src: &str) {
+    println!("{}", with_func(src, |f| format!("{f}\n{}", gradient(&f))));
+}

@@ -1,0 +1,433 @@
+//! Snapshots of the reverse sweep (after simplification): straight-line
+//! code, each region kind, taping and recomputation.
+
+use super::check_grad;
+use expect_test::expect;
+
+#[test]
+fn grad_lecture_circuit() {
+    check_grad(
+        "fn circuit(x: f64, y: f64, z: f64) -> f64 { let q = x + y; q * z }",
+        expect![[r#"
+            fn(x: f64, y: f64, z: f64) -> f64
+              %0 = param 0 x
+              %1 = param 1 y
+              %2 = param 2 z
+              %3 = add %0, %1  // q
+              %4 = mul %3, %2
+              ret %4, %2, %2, %3
+        "#]],
+    );
+}
+
+#[test]
+fn grad_lecture_max_circuit() {
+    check_grad(
+        "fn c(x: f64, y: f64, z: f64, w: f64) -> f64 { 2.0 * (x * y + z.max(w)) }",
+        expect![[r#"
+            fn(x: f64, y: f64, z: f64, w: f64) -> f64
+              %0 = param 0 x
+              %1 = param 1 y
+              %2 = param 2 z
+              %3 = param 3 w
+              %4 = lit 2.0
+              %5 = mul %0, %1
+              %6 = max %2, %3
+              %7 = add %5, %6
+              %8 = mul %4, %7
+              %9 = max_weight %2, %3
+              %10 = max_weight %3, %2
+              %11 = mul %4, %9
+              %12 = mul %4, %10
+              %13 = mul %4, %1
+              %14 = mul %4, %0
+              ret %8, %13, %14, %11, %12
+        "#]],
+    );
+}
+
+#[test]
+fn grad_fan_out_accumulates() {
+    check_grad(
+        "fn f(x: f64) -> f64 { let a = x * x; a * x + a }",
+        expect![[r#"
+        fn(x: f64) -> f64
+          %0 = param 0 x
+          %1 = mul %0, %0  // a
+          %2 = mul %1, %0
+          %3 = add %2, %1
+          %4 = lit 1.0
+          %5 = add %4, %0
+          %6 = mul %5, %0
+          %7 = add %1, %6
+          %8 = add %7, %6
+          ret %3, %8
+    "#]],
+    );
+}
+
+#[test]
+fn grad_unused_and_constant_parameters() {
+    check_grad(
+        "fn f(x: f64, y: f64, n: i32) -> f64 { x.powi(n) }",
+        expect![[r#"
+        fn(x: f64, y: f64, n: const) -> f64
+          %0 = param 0 x
+          %1 = passive int `n`  // n
+          %2 = powi %0, %1
+          %3 = powi_deriv %0, %1
+          %4 = lit 0.0
+          ret %2, %3, %4
+    "#]],
+    );
+}
+
+#[test]
+fn grad_folds_constants() {
+    check_grad(
+        "fn f(x: f64) -> f64 { x * 2.0 * 3.0 - -x / 1.0 }",
+        expect![[r#"
+        fn(x: f64) -> f64
+          %0 = param 0 x
+          %1 = lit 2.0
+          %2 = mul %0, %1
+          %3 = lit 3.0
+          %4 = mul %2, %3
+          %5 = neg %0
+          %6 = sub %4, %5
+          %7 = lit 7.0
+          ret %6, %7
+    "#]],
+    );
+}
+
+#[test]
+fn grad_f32_folds_in_f32() {
+    check_grad(
+        "fn f(x: f32) -> f32 { x / 3.0 }",
+        expect![[r#"
+        fn(x: f32) -> f32
+          %0 = param 0 x
+          %1 = lit 3.0
+          %2 = div %0, %1
+          %3 = lit 0.3333333432674408
+          ret %2, %3
+    "#]],
+    );
+}
+
+#[test]
+fn grad_of_if() {
+    check_grad(
+        "fn f(x: f64) -> f64 { let y = if x > 0.0 { x * x } else { -x }; y }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = passive bool `%0>%2`
+              %4 = zero
+              if %3 {
+                %5 = mul %0, %0
+                %4 := %5
+              } else {
+                %6 = neg %0
+                %4 := %6
+              }
+              %7 = copy %4  // y
+              %1 := %7
+              %8 = zero  // ∂x
+              %9 = zero  // ∂return value
+              %10 = zero
+              %11 = zero
+              %12 = zero
+              %13 = zero  // ∂y
+              %23 = lit 1.0
+              %9 += %23
+              %14 = copy %9
+              %9 := 0
+              %13 += %14
+              %15 = copy %13
+              %13 := 0
+              %10 += %15
+              if %3 {
+                %16 = copy %10
+                %10 := 0
+                %11 += %16
+                %17 = copy %11
+                %11 := 0
+                %18 = mul %17, %0
+                %19 = mul %17, %0
+                %8 += %18
+                %8 += %19
+              } else {
+                %20 = copy %10
+                %10 := 0
+                %12 += %20
+                %21 = copy %12
+                %12 := 0
+                %22 = neg %21
+                %8 += %22
+              }
+              ret %1, %8
+        "#]],
+    );
+}
+
+#[test]
+fn grad_of_for_tapes_only_overwritten_values() {
+    // `acc` is overwritten each iteration and read by the reverse sweep: taped.
+    // `x` is never overwritten: not taped.
+    check_grad(
+        "fn f(c: [f64; 3], x: f64) -> f64 { let mut acc = 0.0; for i in 0..3 { acc = acc * x + c[i]; } acc }",
+        expect![[r#"
+            fn(c: array, x: f64) -> f64
+              %0 = array param 0 c  // c
+              %1 = param 1 x
+              %2 = zero  // return value
+              %3 = lit 0.0
+              %4 = copy %3  // acc
+              %5 = passive int `0`
+              %6 = passive int `3`
+              reserve (%6 - %5) * 1 float
+              for %7 in %5..%6 {
+                %8 = mul %4, %1
+                %9 = load %0[%7]
+                %10 = add %8, %9
+                push %4
+                %4 := %10
+              }
+              %2 := %4
+              %11 = zeros like %0  // ∂c
+              %12 = zero  // ∂x
+              %13 = zero  // ∂return value
+              %14 = zero  // ∂acc
+              %15 = zero
+              %16 = zero
+              %17 = zero
+              %26 = lit 1.0
+              %13 += %26
+              %18 = copy %13
+              %13 := 0
+              %14 += %18
+              for %7 in %5..%6 rev {
+                %9 = load %0[%7]
+                %19 = copy %14
+                %14 := 0
+                %17 += %19
+                pop %4
+                %20 = copy %17
+                %17 := 0
+                %15 += %20
+                %16 += %20
+                %21 = copy %16
+                %16 := 0
+                %11[%7] += %21
+                %22 = copy %15
+                %15 := 0
+                %23 = mul %22, %1
+                %24 = mul %22, %4
+                %14 += %23
+                %12 += %24
+              }
+              %25 = copy %14
+              %14 := 0
+              ret %2, %11, %12
+        "#]],
+    );
+}
+
+#[test]
+fn grad_of_while_counts_trips() {
+    check_grad(
+        "fn f(x: f64) -> f64 { let mut y = x; while y < 10.0 { y = y * 2.0; } y }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = zero  // return value
+              %2 = copy %0  // y
+              %7 = passive int `0usize`  // trips
+              while {
+                %3 = lit 10.0
+                %4 = passive bool `%2<%3`
+              } %4 {
+                %5 = lit 2.0
+                %6 = mul %2, %5
+                push %2
+                %2 := %6
+                %7 += 1
+              }
+              %1 := %2
+              %8 = zero  // ∂x
+              %9 = zero  // ∂return value
+              %10 = zero  // ∂y
+              %11 = zero
+              %20 = lit 1.0
+              %9 += %20
+              %12 = copy %9
+              %9 := 0
+              %10 += %12
+              %17 = passive int `0usize`
+              for %18 in %17..%7 {
+                %13 = copy %10
+                %10 := 0
+                %11 += %13
+                pop %2
+                %14 = copy %11
+                %11 := 0
+                %15 = mul %14, %5
+                %16 = mul %14, %2
+                %10 += %15
+              }
+              %19 = copy %10
+              %10 := 0
+              %8 += %19
+              ret %1, %8
+        "#]],
+    );
+}
+
+#[test]
+fn grad_of_array_store() {
+    check_grad(
+        "fn f(x: [f64; 2]) -> f64 { let mut s = [0.0; 2]; s[0] = x[1] * x[0]; s[1] = s[0] + x[1]; s[1] }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = array [%2; 2]  // s
+              %4 = passive int `1`
+              %5 = load %0[%4]
+              %6 = passive int `0`
+              %7 = load %0[%6]
+              %8 = mul %5, %7
+              %9 = passive int `0`
+              store %3[%9] = %8
+              %10 = passive int `0`
+              %11 = load %3[%10]
+              %12 = passive int `1`
+              %13 = load %0[%12]
+              %14 = add %11, %13
+              %15 = passive int `1`
+              store %3[%15] = %14
+              %16 = passive int `1`
+              %17 = load %3[%16]
+              %1 := %17
+              %18 = zeros like %0  // ∂x
+              %19 = zero  // ∂return value
+              %20 = zeros like %3  // ∂s
+              %21 = zero
+              %22 = zero
+              %23 = zero
+              %24 = zero
+              %25 = zero
+              %26 = zero
+              %27 = zero
+              %40 = lit 1.0
+              %19 += %40
+              %28 = copy %19
+              %19 := 0
+              %27 += %28
+              %29 = copy %27
+              %27 := 0
+              %20[%16] += %29
+              %30 = load %20[%15]
+              %26 += %30
+              %20[%15] := 0
+              %31 = copy %26
+              %26 := 0
+              %24 += %31
+              %25 += %31
+              %32 = copy %25
+              %25 := 0
+              %18[%12] += %32
+              %33 = copy %24
+              %24 := 0
+              %20[%10] += %33
+              %34 = load %20[%9]
+              %23 += %34
+              %20[%9] := 0
+              %35 = copy %23
+              %23 := 0
+              %36 = mul %35, %7
+              %37 = mul %35, %5
+              %21 += %36
+              %22 += %37
+              %38 = copy %22
+              %22 := 0
+              %18[%6] += %38
+              %39 = copy %21
+              %21 := 0
+              %18[%4] += %39
+              ret %1, %18
+        "#]],
+    );
+}
+
+#[test]
+fn grad_of_loop_recomputes_instead_of_taping() {
+    // Every value of the body depends only on `i` and the parameter: nothing
+    // is pushed; the reversed loop computes `a`, `t` again.
+    check_grad(
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { let a = x[i]; let t = a * a; s += t.sin(); } s }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = copy %2  // s
+              %4 = passive int `0`
+              %5 = passive int `%0. len ()`
+              for %6 in %4..%5 {
+                %7 = load %0[%6]  // a
+                %8 = mul %7, %7  // t
+                %9 = sin %8
+                %10 = add %3, %9
+                %3 := %10
+              }
+              %1 := %3
+              %11 = zeros like %0  // ∂x
+              %12 = zero  // ∂return value
+              %13 = zero  // ∂s
+              %14 = zero  // ∂a
+              %15 = zero  // ∂t
+              %16 = zero
+              %17 = zero
+              %29 = lit 1.0
+              %12 += %29
+              %18 = copy %12
+              %12 := 0
+              %13 += %18
+              for %6 in %4..%5 rev {
+                %7 = load %0[%6]  // a
+                %8 = mul %7, %7  // t
+                %9 = sin %8
+                %19 = copy %13
+                %13 := 0
+                %17 += %19
+                %20 = copy %17
+                %17 := 0
+                %13 += %20
+                %16 += %20
+                %21 = copy %16
+                %16 := 0
+                %22 = cos %8
+                %23 = mul %21, %22
+                %15 += %23
+                %24 = copy %15
+                %15 := 0
+                %25 = mul %24, %7
+                %26 = mul %24, %7
+                %14 += %25
+                %14 += %26
+                %27 = copy %14
+                %14 := 0
+                %11[%6] += %27
+              }
+              %28 = copy %13
+              %13 := 0
+              ret %1, %11
+        "#]],
+    );
+}
