@@ -206,3 +206,49 @@ fn callees_taking_arrays_slices_and_rows() {
     all.extend(&dv);
     check(&flat, &all, &point);
 }
+
+#[grad]
+fn sum_sq2(a: [f64; 2]) -> f64 {
+    a[0] * a[0] + a[1] * a[1]
+}
+
+#[grad]
+fn sum_sq_ref(a: &[f64; 2]) -> f64 {
+    a[0] * a[0] + a[1] * a[1]
+}
+
+/// An array parameter whose only use is as a call argument.
+#[grad]
+fn array_only_passed_on(a: [f64; 2]) -> f64 {
+    sum_sq2(a)
+}
+
+/// A local array whose only use is as a call argument, by reference.
+#[grad]
+fn local_array_only_passed_on(x: f64, y: f64) -> f64 {
+    let a = [x, y];
+    sum_sq_ref(&a)
+}
+
+/// The same, with a method on the call's result.
+#[grad]
+fn local_array_passed_on_then_tanh(x: f64, y: f64) -> f64 {
+    let a = [x, y];
+    sum_sq_ref(&a).tanh()
+}
+
+#[test]
+fn arrays_used_only_as_call_arguments() {
+    // Regression: the adjoint array was declared without `mut`.
+    assert_eq!(array_only_passed_on_grad([3.0, -2.0]), (13.0, [6.0, -4.0]));
+    assert_eq!(
+        local_array_only_passed_on_grad(3.0, -2.0),
+        (13.0, 6.0, -4.0)
+    );
+    let (x, y) = (0.3, -0.2);
+    let (v, dx, dy) = local_array_passed_on_then_tanh_grad(x, y);
+    let s = x * x + y * y;
+    let d = 1.0 - s.tanh() * s.tanh();
+    assert!((v - s.tanh()).abs() < 1e-15);
+    assert!((dx - d * 2.0 * x).abs() < 1e-15 && (dy - d * 2.0 * y).abs() < 1e-15);
+}

@@ -37,7 +37,10 @@ fn mutated(block: &[Stmt], out: &mut HashSet<ValueId>) {
             | Stmt::Count(dst) => {
                 out.insert(*dst);
             }
-            Stmt::Store { arr, .. } | Stmt::AddStore { arr, .. } | Stmt::ClearStore { arr, .. } => {
+            Stmt::Store { arr, .. }
+            | Stmt::AddStore { arr, .. }
+            | Stmt::ClearStore { arr, .. }
+            | Stmt::AddScaled { dst: arr, .. } => {
                 out.insert(*arr);
             }
             _ => {}
