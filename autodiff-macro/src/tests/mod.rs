@@ -11,6 +11,7 @@ use expect_test::Expect;
 mod codegen;
 mod graph;
 mod lowering;
+mod robustness;
 mod sweep;
 mod table;
 
