@@ -416,7 +416,10 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
             }
         }
     }
-    assert!(expanded >= cases, "only {expanded} of {cases} inputs were items");
+    assert!(
+        expanded >= cases,
+        "only {expanded} of {cases} inputs were items"
+    );
     assert!(
         failures.is_empty(),
         "{} failing inputs (seed {seed}):\n{}",
