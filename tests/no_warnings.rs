@@ -61,3 +61,9 @@ fn structured_original_still_works() {
         1.0
     );
 }
+
+/// Forward mode and second order, never called.
+#[autodiff_core::grad(forward, hessian)]
+pub fn second_order_unused(x: f64, v: [f64; 2]) -> f64 {
+    x * v[0] + (x * v[1]).sin()
+}

@@ -126,3 +126,49 @@ slots!(12: T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
 pub fn slots<const N: usize, T: Slots<N>>(t: T) -> T {
     t
 }
+
+/// The float slots of a parameter, flattened in row-major order: what
+/// `f_hessian` uses to set a unit direction and read a Hessian row.
+pub trait Flat<F> {
+    /// How many floats the value holds.
+    const LEN: usize;
+    /// A value of the same shape with every float 0.
+    fn zero() -> Self;
+    /// Slot `i`.
+    fn get(&self, i: usize) -> F;
+    /// Sets slot `i`.
+    fn set(&mut self, i: usize, v: F);
+}
+
+macro_rules! flat_float {
+    ($f:ty) => {
+        impl Flat<$f> for $f {
+            const LEN: usize = 1;
+            fn zero() -> Self {
+                0.0
+            }
+            fn get(&self, _: usize) -> $f {
+                *self
+            }
+            fn set(&mut self, _: usize, v: $f) {
+                *self = v;
+            }
+        }
+    };
+}
+
+flat_float!(f32);
+flat_float!(f64);
+
+impl<F, T: Flat<F>, const N: usize> Flat<F> for [T; N] {
+    const LEN: usize = N * T::LEN;
+    fn zero() -> Self {
+        ::core::array::from_fn(|_| T::zero())
+    }
+    fn get(&self, i: usize) -> F {
+        self[i / T::LEN].get(i % T::LEN)
+    }
+    fn set(&mut self, i: usize, v: F) {
+        self[i / T::LEN].set(i % T::LEN, v);
+    }
+}

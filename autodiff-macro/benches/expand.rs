@@ -21,6 +21,8 @@ mod ctxt;
 mod expand;
 #[path = "../src/fallback.rs"]
 mod fallback;
+#[path = "../src/forward.rs"]
+mod forward;
 #[path = "../src/graph.rs"]
 mod graph;
 #[path = "../src/ir.rs"]
@@ -73,11 +75,18 @@ fn loop_body(n: usize) -> String {
 fn many_parameters(n: usize) -> String {
     let params: Vec<String> = (0..n).map(|i| format!("p{i}: f64")).collect();
     let sum: Vec<String> = (0..n).map(|i| format!("p{i} * p{}", (i + 1) % n)).collect();
-    format!("fn f({}) -> f64 {{ {} }}", params.join(", "), sum.join(" + "))
+    format!(
+        "fn f({}) -> f64 {{ {} }}",
+        params.join(", "),
+        sum.join(" + ")
+    )
 }
 
+/// A shape of function: its name, its source for a size, the sizes.
+type Shape = (&'static str, fn(usize) -> String, &'static [usize]);
+
 fn bench(c: &mut Criterion) {
-    let shapes: [(&str, fn(usize) -> String, &[usize]); 4] = [
+    let shapes: [Shape; 4] = [
         ("straight_line", straight_line, &[100, 1_000, 10_000]),
         ("loop_body", loop_body, &[100, 1_000, 10_000]),
         ("one_expression", long_expression, &[1_000, 5_000]),

@@ -1,4 +1,5 @@
-//! The attribute's arguments: `#[grad]`, `#[grad(wrt(a, b))]`, `#[grad(graph)]`.
+//! The attribute's arguments: `#[grad]`, `#[grad(wrt(a, b))]`, `#[grad(graph)]`,
+//! `#[grad(forward)]`, `#[grad(hessian)]`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -11,9 +12,13 @@ pub struct Args {
     pub wrt: Option<Vec<Ident>>,
     /// `graph`: also generate `f_graph`.
     pub graph: Option<Ident>,
+    /// `forward`: also generate `f_jvp` (forward mode).
+    pub forward: Option<Ident>,
+    /// `hessian`: also generate `f_hvp` and `f_hessian`.
+    pub hessian: Option<Ident>,
 }
 
-const EXPECTED: &str = "expected #[grad], #[grad(wrt(a, b))] or #[grad(graph)]";
+const EXPECTED: &str = "expected #[grad], #[grad(wrt(a, b))], #[grad(graph)], #[grad(forward)] or #[grad(hessian)] (or several, separated by commas)";
 
 impl Parse for Args {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -36,11 +41,21 @@ impl Parse for Args {
                     ));
                 }
                 args.wrt = Some(names.into_iter().collect());
-            } else if key == "graph" {
-                if args.graph.is_some() {
-                    return Err(syn::Error::new(key.span(), "duplicate `graph` argument"));
+            } else if key == "graph" || key == "forward" || key == "hessian" {
+                let slot = if key == "graph" {
+                    &mut args.graph
+                } else if key == "forward" {
+                    &mut args.forward
+                } else {
+                    &mut args.hessian
+                };
+                if slot.is_some() {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("duplicate `{key}` argument"),
+                    ));
                 }
-                args.graph = Some(key);
+                *slot = Some(key);
             } else {
                 return Err(syn::Error::new(
                     key.span(),

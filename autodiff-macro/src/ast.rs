@@ -163,8 +163,8 @@ pub fn zero_lit(float: Float) -> TokenStream {
     }
 }
 
-/// The shape of an array parameter of type `ty`, if it is one.
-fn array_param(ty: &Type, ident: &Ident, float: Float) -> Option<ArrayParam> {
+/// The shape of an array parameter of type `ty` named `ident`, if it is one.
+pub fn array_param_of(ty: &Type, ident: &Ident, float: Float) -> Option<ArrayParam> {
     if let Some((rank, zero)) = fixed_array(ty, float) {
         return Some(ArrayParam {
             rank,
@@ -284,7 +284,7 @@ impl<'a> Sig<'a> {
                     continue;
                 }
             };
-            let array = float.and_then(|f| array_param(&pt.ty, &ident, f));
+            let array = float.and_then(|f| array_param_of(&pt.ty, &ident, f));
             let ty = if array.is_some() {
                 Ty::Array
             } else if let Some(pf) = float_type(&pt.ty) {

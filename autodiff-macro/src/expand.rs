@@ -4,7 +4,7 @@
 use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
-use crate::{codegen, fallback, graph, lower, reverse, simplify};
+use crate::{codegen, fallback, forward, graph, lower, reverse, simplify};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ItemFn;
@@ -34,10 +34,25 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let gradient = simplify::simplify(&reverse::reverse(&forward));
     let grad_fn = codegen::grad_fn(&sig, &gradient);
     let graph_fn = args.graph.as_ref().map(|_| graph::graph_fn(&sig, &forward));
+    // Forward mode and second order report what they cannot differentiate.
+    let cx = Ctxt::default();
+    let jvp_fn = args
+        .forward
+        .as_ref()
+        .map(|_| forward::jvp_fn(&cx, &sig, &forward));
+    let hessian_fns = args
+        .hessian
+        .as_ref()
+        .map(|_| forward::hessian_fns(&cx, &sig, &forward));
+    if let Err(errors) = cx.check() {
+        return fallback::expand(quote!(#item), errors);
+    }
     quote! {
         #item
         #grad_fn
         #graph_fn
+        #jvp_fn
+        #hessian_fns
     }
 }
 

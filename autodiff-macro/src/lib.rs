@@ -24,6 +24,7 @@ mod codegen;
 mod ctxt;
 mod expand;
 mod fallback;
+mod forward;
 mod graph;
 mod ir;
 mod lower;
