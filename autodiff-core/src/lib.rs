@@ -39,7 +39,10 @@
 //! Elsewhere NaN and infinity propagate as the std functions make them:
 //! `x.sqrt()` at 0 has derivative `+inf`, `x.ln()` at 0 has `+inf`, and so on.
 
-pub use autodiff_macro::grad;
+pub use autodiff_macro::{Differentiable, grad};
+
+mod differentiable;
+pub use differentiable::{Differentiable, Real};
 
 mod check;
 pub use check::{GradientMismatch, check_gradient};

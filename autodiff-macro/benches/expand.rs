@@ -15,6 +15,8 @@ mod args;
 mod ast;
 #[path = "../src/codegen/mod.rs"]
 mod codegen;
+#[path = "../src/derive.rs"]
+mod derive;
 #[path = "../src/ctxt.rs"]
 mod ctxt;
 #[path = "../src/expand.rs"]

@@ -22,6 +22,7 @@ mod args;
 mod ast;
 mod codegen;
 mod ctxt;
+mod derive;
 mod expand;
 mod fallback;
 mod forward;
@@ -64,4 +65,15 @@ pub fn grad(args: TokenStream, input: TokenStream) -> TokenStream {
             fallback::expand(original, err).into()
         }
     }
+}
+
+/// Implements `autodiff_core::Differentiable` for a struct of floats, arrays
+/// and `Vec`s of floats and other `Differentiable` structs; integer and
+/// `bool` fields, and fields marked `#[differentiable(constant)]`, are
+/// constants.
+///
+/// See the `autodiff-core` crate for the trait and examples.
+#[proc_macro_derive(Differentiable, attributes(differentiable))]
+pub fn derive_differentiable(input: TokenStream) -> TokenStream {
+    derive::expand(input.into()).into()
 }

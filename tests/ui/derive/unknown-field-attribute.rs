@@ -1,0 +1,10 @@
+use autodiff_core::Differentiable;
+
+#[derive(Differentiable)]
+struct Params {
+    w: f64,
+    #[differentiable(skip)]
+    name: String,
+}
+
+fn main() {}
