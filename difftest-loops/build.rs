@@ -27,6 +27,13 @@
 //! coverage are `autodiff_difftest_harness`'s, shared with `difftest`; every
 //! method this generator calls is in its `METHODS`.
 
+// The constructs of issue 11 (`continue`, labeled exits, `match`, local
+// arrays in loops, integer arrays, casts), drawn from a second random
+// stream so that the first one, and with it the older constructs, stays
+// as it was.
+#[path = "build/constructs.rs"]
+mod constructs;
+
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
 use std::collections::BTreeSet;
@@ -58,6 +65,7 @@ const WHILE_LIMIT: usize = 20;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/constructs.rs");
     let settings = CONFIG.read_env(EXCLUDABLE);
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let out = Path::new(&out_dir);
@@ -115,6 +123,13 @@ const EXCLUDABLE: &[&str] = &[
     "max_min",
     "powi",
     "sum",
+    "continue",
+    "labeled_exit",
+    "match",
+    "match_value",
+    "local_array_in_loop",
+    "labels",
+    "cast",
 ];
 
 fn splitmix(mut z: u64) -> u64 {
@@ -142,6 +157,9 @@ enum PKind {
     Usize,
     /// `bool`, a constant
     Bool,
+    /// `&[usize]` (or `Vec<usize>` when `true`): class labels, one per
+    /// element of the slices, each below their length
+    Labels(bool),
 }
 
 #[derive(Clone, Debug)]
@@ -175,6 +193,10 @@ enum E {
     SumMap(String, String, Box<E>),
     /// `x.iter().zip(y.iter()).map(|(p, q)| e).sum::<f64>()`
     SumZip([String; 4], Box<E>),
+    /// `((e * 2.0) as i32 % m) as f64`: a float cast to an integer.
+    CastInt(Box<E>, i32),
+    /// `x[((e).abs() * 2.0) as usize % len]`: an index cast from a float.
+    IndexCast(String, Box<E>, String),
 }
 
 /// A condition.
@@ -234,6 +256,8 @@ enum S {
         els: Option<Vec<S>>,
     },
     For {
+        /// `'l0` when a labeled `break` or `continue` names the loop.
+        label: Option<String>,
         header: String,
         body: Vec<S>,
     },
@@ -256,6 +280,18 @@ enum S {
         name: String,
         value: C,
     },
+    /// `match scrutinee { pattern [if guard] => { .. }, .. }`
+    Match {
+        scrutinee: String,
+        arms: Vec<(String, Option<C>, Vec<S>)>,
+    },
+    /// `let y = match scrutinee { pattern [if guard] => value, .. };`
+    LetMatch {
+        name: String,
+        id: usize,
+        scrutinee: String,
+        arms: Vec<(String, Option<C>, constructs::Arm)>,
+    },
 }
 
 struct Function {
@@ -274,6 +310,8 @@ struct Point {
     floats: Vec<Vec<f64>>,
     ints: Vec<usize>,
     bools: Vec<bool>,
+    /// One list per labels parameter.
+    labels: Vec<Vec<usize>>,
 }
 
 // ---------------------------------------------------------------------------
@@ -311,6 +349,8 @@ enum VK {
     Bool,
     /// A local `bool` (`let mut found = false;`), written by statements.
     Flag,
+    /// A labels parameter (`&[usize]` or `Vec<usize>`).
+    Labels,
 }
 
 #[derive(Clone, Debug)]
@@ -351,6 +391,12 @@ struct Gen {
     vec_params: BTreeSet<String>,
     /// Constructs left out (`AUTODIFF_DIFFTEST_LOOPS_EXCLUDE`).
     exclude: BTreeSet<String>,
+    /// The second random stream (see `constructs.rs`).
+    rng2: fastrand::Rng,
+    /// `for` loops by nesting level: whether a labeled exit names them.
+    label_used: Vec<Option<bool>>,
+    /// How deep in `with_rng2` the generator is (0: the first stream).
+    rng2_depth: usize,
 }
 
 fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
@@ -369,6 +415,11 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         n_params: 0,
         vec_params: BTreeSet::new(),
         exclude: exclude.clone(),
+        rng2: fastrand::Rng::with_seed(splitmix(
+            seed ^ splitmix(index as u64) ^ 0x15_5E_11_C0_5E_C0_0D_01,
+        )),
+        label_used: Vec::new(),
+        rng2_depth: 0,
     };
     let params = g.params();
     g.n_params = params.len();
@@ -384,6 +435,7 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
             PKind::Scalar => (VK::Scalar { assignable: false }, X_MAX),
             PKind::Usize => (VK::Usize, MAX_LEN as f64),
             PKind::Bool => (VK::Bool, 1.0),
+            PKind::Labels(_) => (VK::Labels, MAX_LEN as f64),
         };
         g.declare(&p.name.clone(), kind, bound);
     }
@@ -510,6 +562,7 @@ impl Gen {
         }
         // Declaration order varies (the slots follow it).
         self.rng.shuffle(&mut params);
+        self.labels_param(&mut params);
         params
     }
 
@@ -519,6 +572,7 @@ impl Gen {
             floats: Vec::new(),
             ints: Vec::new(),
             bools: Vec::new(),
+            labels: Vec::new(),
         };
         for param in params {
             let k = match param.kind {
@@ -531,6 +585,11 @@ impl Gen {
                 }
                 PKind::Bool => {
                     p.bools.push(self.rng.bool());
+                    continue;
+                }
+                PKind::Labels(_) => {
+                    let ls = (0..len).map(|_| self.rng2.usize(0..len)).collect();
+                    p.labels.push(ls);
                     continue;
                 }
             };
@@ -891,6 +950,9 @@ impl Gen {
     }
 
     fn expr(&mut self, depth: u32) -> (E, f64) {
+        if let Some(cast) = self.cast_expr(depth) {
+            return cast;
+        }
         if depth == 0 || self.chance(25) {
             return self.leaf();
         }
@@ -1300,7 +1362,14 @@ impl Gen {
         out
     }
 
+    /// A statement (or a few), and now and then one of issue 11's after it.
     fn stmt(&mut self) -> Vec<S> {
+        let mut out = self.old_stmt();
+        out.extend(self.new_stmt());
+        out
+    }
+
+    fn old_stmt(&mut self) -> Vec<S> {
         let in_loop = !self.loops.is_empty();
         let can_nest = self.depth < 3;
         let targets = self.targets();
@@ -1829,6 +1898,8 @@ impl Gen {
             }
         }
         self.loops.push((LoopKind::For, trips));
+        let level = self.loops.len() - 1;
+        self.set_label_slot(level, Some(false));
         let n = self.rng.usize(1..=3);
         let break_at = if self.chance(15) && self.ok("break") {
             Some(self.rng.usize(0..=n))
@@ -1836,9 +1907,14 @@ impl Gen {
             None
         };
         let body = self.loop_body(n, break_at);
+        let label = self.take_label(level);
         self.loops.pop();
         self.pop_scope();
-        S::For { header, body }
+        S::For {
+            label,
+            header,
+            body,
+        }
     }
 
     /// `let mut k = 0; let mut t = ..; while cond { t = ..; ..; k += 1; }`
@@ -2187,6 +2263,8 @@ impl Gen {
 fn reads_any(e: &E, names: &BTreeSet<String>) -> bool {
     match e {
         E::Lit(_) | E::AsF64(_) | E::Sum(_) => false,
+        E::CastInt(a, _) => reads_any(a, names),
+        E::IndexCast(x, a, _) => names.contains(x) || reads_any(a, names),
         E::Var(n) | E::Deref(n) | E::Bare(n) => names.contains(n),
         E::Index(a, _) => names.contains(a),
         E::Neg(a) | E::Powi(a, _) | E::SumMap(_, _, a) | E::SumZip(_, a) => reads_any(a, names),
@@ -2230,7 +2308,7 @@ fn receiver(e: &E) -> String {
 fn is_const(e: &E) -> bool {
     match e {
         E::Lit(_) => true,
-        E::Neg(a) | E::Powi(a, _) => is_const(a),
+        E::Neg(a) | E::Powi(a, _) | E::CastInt(a, _) => is_const(a),
         E::Bin(_, a, b) => is_const(a) && is_const(b),
         E::Call(_, args) => args.iter().all(is_const),
         _ => false,
@@ -2284,6 +2362,8 @@ fn plain_s(e: &E, suffix: bool) -> String {
             "{x}.iter().zip({y}.iter()).map(|({p}, {q})| {}).sum::<f64>()",
             plain(body)
         ),
+        E::CastInt(a, m) => format!("(((({}) * 2.0) as i32 % {m}) as f64)", plain(a)),
+        E::IndexCast(x, a, len) => format!("{x}[({}.abs() * 2.0) as usize % {len}]", receiver(a)),
     }
 }
 
@@ -2310,6 +2390,13 @@ fn oracle(e: &E) -> String {
             "{x}.iter().zip({y}.iter()).map(|({p}, {q})| {}).sum::<D>()",
             oracle(body)
         ),
+        E::CastInt(a, m) => format!(
+            "D::from(((({}).re() * 2.0) as i32 % {m}) as f64)",
+            oracle(a)
+        ),
+        E::IndexCast(x, a, len) => {
+            format!("{x}[(({}).re().abs() * 2.0) as usize % {len}]", oracle(a))
+        }
     }
 }
 
@@ -2474,8 +2561,13 @@ impl Printer<'_> {
                 }
                 self.line(ind, "}");
             }
-            S::For { header, body } => {
-                self.line(ind, &format!("{header} {{"));
+            S::For {
+                label,
+                header,
+                body,
+            } => {
+                let label = label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+                self.line(ind, &format!("{label}{header} {{"));
                 self.stmts(body, ind + 1);
                 self.line(ind, "}");
             }
@@ -2501,6 +2593,13 @@ impl Printer<'_> {
                 let l = format!("return {};", self.e(e));
                 self.line(ind, &l);
             }
+            S::Match { scrutinee, arms } => self.match_stmt(scrutinee, arms, ind),
+            S::LetMatch {
+                name,
+                id,
+                scrutinee,
+                arms,
+            } => self.let_match(name, *id, scrutinee, arms, ind),
         }
     }
 }
@@ -2514,6 +2613,8 @@ fn param_type(kind: PKind, oracle: bool) -> String {
         PKind::Scalar => t.to_string(),
         PKind::Usize => "usize".into(),
         PKind::Bool => "bool".into(),
+        PKind::Labels(false) => "&[usize]".into(),
+        PKind::Labels(true) => "Vec<usize>".into(),
     }
 }
 
@@ -2554,7 +2655,7 @@ fn function_text(f: &Function, attr: bool, oracle: bool) -> String {
 
 /// Arguments of a call, from a `Point` `p` (`duals`: from `d`, dual inputs).
 fn call_args(f: &Function, duals: bool) -> String {
-    let (mut fi, mut ii, mut bi) = (0, 0, 0);
+    let (mut fi, mut ii, mut bi, mut li) = (0, 0, 0, 0);
     let mut args = Vec::new();
     let src = if duals { "d" } else { "p.f" };
     for q in &f.params {
@@ -2577,6 +2678,14 @@ fn call_args(f: &Function, duals: bool) -> String {
                 bi += 1;
                 format!("p.b[{}]", bi - 1)
             }
+            PKind::Labels(vec) => {
+                li += 1;
+                if vec {
+                    format!("p.l[{}].to_vec()", li - 1)
+                } else {
+                    format!("p.l[{}]", li - 1)
+                }
+            }
         };
         if matches!(
             q.kind,
@@ -2592,7 +2701,7 @@ fn call_args(f: &Function, duals: bool) -> String {
 fn float_params(f: &Function) -> Vec<&Param> {
     f.params
         .iter()
-        .filter(|q| !matches!(q.kind, PKind::Usize | PKind::Bool))
+        .filter(|q| !matches!(q.kind, PKind::Usize | PKind::Bool | PKind::Labels(_)))
         .collect()
 }
 
@@ -2675,7 +2784,7 @@ fn floats_text(xs: &[f64]) -> String {
 
 /// `gen_3_grad(&[..], [..], 0.5, 3)`: the call at a point, to reproduce it.
 fn call_text(f: &Function, p: &Point) -> String {
-    let (mut fi, mut ii, mut bi) = (0, 0, 0);
+    let (mut fi, mut ii, mut bi, mut li) = (0, 0, 0, 0);
     let mut args = Vec::new();
     for q in &f.params {
         let a = match q.kind {
@@ -2691,8 +2800,17 @@ fn call_text(f: &Function, p: &Point) -> String {
                 bi += 1;
                 p.bools[bi - 1].to_string()
             }
+            PKind::Labels(vec) => {
+                li += 1;
+                let ls: Vec<String> = p.labels[li - 1].iter().map(ToString::to_string).collect();
+                if vec {
+                    format!("vec![{}]", ls.join(", "))
+                } else {
+                    format!("&[{}]", ls.join(", "))
+                }
+            }
         };
-        if !matches!(q.kind, PKind::Usize | PKind::Bool) {
+        if !matches!(q.kind, PKind::Usize | PKind::Bool | PKind::Labels(_)) {
             fi += 1;
         }
         args.push(a);
@@ -2719,12 +2837,21 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
             .collect();
         let ints: Vec<String> = p.ints.iter().map(ToString::to_string).collect();
         let bools: Vec<String> = p.bools.iter().map(ToString::to_string).collect();
+        let labels: Vec<String> = p
+            .labels
+            .iter()
+            .map(|ls| {
+                let ls: Vec<String> = ls.iter().map(ToString::to_string).collect();
+                format!("&[{}]", ls.join(", "))
+            })
+            .collect();
         write!(
             points,
-            "Point {{ f: &[{}], i: &[{}], b: &[{}], call: \"{}\" }}, ",
+            "Point {{ f: &[{}], i: &[{}], b: &[{}], l: &[{}], call: \"{}\" }}, ",
             fl.join(", "),
             ints.join(", "),
             bools.join(", "),
+            labels.join(", "),
             call_text(f, p)
         )
         .unwrap();
@@ -2851,6 +2978,23 @@ const REQUIRED: &[&str] = &[
     "abs",
     "powi2",
     "powi3",
+    "continue",
+    "labeled_continue",
+    "labeled_break",
+    "match",
+    "match_value",
+    "match_bool",
+    "match_binding",
+    "match_guard",
+    "match_return",
+    "local_array_in_loop",
+    "param_labels",
+    "param_labels_vec",
+    "for_labels_copied",
+    "for_labels_enumerate",
+    "for_labels_zip",
+    "cast_int",
+    "index_cast",
 ];
 
 /// What the generator produced, for `meta.rs`.

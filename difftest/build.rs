@@ -4,12 +4,19 @@
 //! for the test binaries `tests/differential_<s>.rs`, and `$OUT_DIR/meta.rs`:
 //! `N` random functions, each emitted twice from one expression tree:
 //!
-//! * `#[grad] pub fn gen_<i>(x0: f64, ..) -> f64 { .. }`, the code under test;
+//! * `#[grad(forward, hessian)] pub fn gen_<i>(x0: f64, ..) -> f64 { .. }`,
+//!   the code under test (`f_grad`, `f_jvp`, `f_hvp`, `f_hessian`); a
+//!   function using `powi`, `powf` or `hypot`, which `hessian` refuses, gets
+//!   `#[grad(forward)]`;
 //! * `pub fn gen_<i>_oracle<D: DualNum<Primitive = f64> + Copy>(x0: D, ..) -> D`,
 //!   the same computation over num-dual's dual numbers (fully parenthesised,
-//!   path calls only, hand-written helpers in `autodiff_difftest::oracle`).
+//!   path calls only, hand-written helpers in `autodiff_difftest::oracle`),
+//!   instantiated at `Dual64` and at `HyperDual64`.
 //!
-//! plus a table `CASES` with each function's source text and random points.
+//! plus a table `CASES` with each function's source text, random points and
+//! one random direction per point. The directions are drawn after
+//! everything else, so the functions and points of a seed are the ones it
+//! gave before forward mode was tested.
 //! Everything is derived from one seed with `fastrand`; function `i` uses its
 //! own stream, so raising `N` keeps the first functions unchanged.
 //!
@@ -17,7 +24,8 @@
 //! (default 0: generate `gen_FIRST .. gen_FIRST+N`, to reproduce one
 //! function alone), `AUTODIFF_DIFFTEST_SEED`
 //! (decimal or `0x` hex), `AUTODIFF_DIFFTEST_EXCLUDE` (comma-separated op or
-//! statement names to leave out, to bisect a failure),
+//! statement names to leave out, to bisect a failure, and `forward`,
+//! `hessian` to drop those attribute arguments and their checks),
 //! `AUTODIFF_DIFFTEST_NO_MACRO=1` (omit `#[grad]` and emit stubs, to check the
 //! generator and the oracle alone).
 //!
@@ -59,7 +67,12 @@ const TANH_MAX: f64 = 300.0;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let ops = ops();
-    let excludable: Vec<&str> = METHODS.iter().chain(STMT_KINDS).copied().collect();
+    let excludable: Vec<&str> = METHODS
+        .iter()
+        .chain(STMT_KINDS)
+        .chain(CHECK_KINDS)
+        .copied()
+        .collect();
     let settings = CONFIG.read_env(&excludable);
     let exclude = &settings.exclude;
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
@@ -290,6 +303,34 @@ struct Function {
     stmts: Vec<Stmt>,
     tail: E,
     points: Vec<Vec<f64>>,
+    /// One direction per point, for `f_jvp` and `f_hvp`.
+    dirs: Vec<Vec<f64>>,
+    /// Marked `forward`: gets `f_jvp` (unless `forward` is excluded).
+    forward: bool,
+    /// Marked `hessian`: uses no op that `#[grad(hessian)]` refuses
+    /// ([`NOT_TWICE`]) and `hessian` is not excluded; gets `f_hvp` and
+    /// `f_hessian`.
+    second: bool,
+}
+
+/// The checks beyond the gradient, for `AUTODIFF_DIFFTEST_EXCLUDE`:
+/// `forward` (`#[grad(forward)]`, `f_jvp`) and `hessian`
+/// (`#[grad(hessian)]`, `f_hvp` and `f_hessian`). Excluding them changes
+/// only the attribute, never the functions or their points.
+const CHECK_KINDS: &[&str] = &["forward", "hessian"];
+
+/// Ops whose second derivative `#[grad(hessian)]` refuses (a compile error):
+/// functions using one get `#[grad(forward)]` only.
+const NOT_TWICE: [Op; 3] = [Op::Powi, Op::Powf, Op::Hypot];
+
+/// Whether `e` uses an op of [`NOT_TWICE`].
+fn uses_not_twice(e: &E) -> bool {
+    match e {
+        E::Var(_) | E::Lit(_) | E::Const(_) => false,
+        E::Neg(a) | E::Paren(a) => uses_not_twice(a),
+        E::Bin(_, a, b) => uses_not_twice(a) || uses_not_twice(b),
+        E::Call { op, args, .. } => NOT_TWICE.contains(op) || args.iter().any(uses_not_twice),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -377,12 +418,27 @@ fn generate(seed: u64, index: usize, ops: &[Op], exclude: &BTreeSet<String>) -> 
                 .collect()
         })
         .collect();
+    // Drawn after everything else, so that the function and its points are
+    // the ones this seed gave before forward mode was tested.
+    let dirs = (0..POINTS)
+        .map(|_| (0..params).map(|_| g.rng.f64() * 2.0 - 1.0).collect())
+        .collect();
+    let forward = !exclude.contains("forward");
+    let second = !exclude.contains("hessian")
+        && !uses_not_twice(&tail)
+        && stmts.iter().all(|s| match s {
+            Stmt::Let { e, .. } | Stmt::Assign { e, .. } => !uses_not_twice(e),
+            Stmt::SinCos { arg, .. } => !uses_not_twice(arg),
+        });
     Function {
         name: format!("gen_{index}"),
         params,
         stmts,
         tail,
         points,
+        dirs,
+        forward,
+        second,
     }
 }
 
@@ -1421,6 +1477,42 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
             args.join(", ")
         )
         .unwrap();
+        let dirs: Vec<String> = (0..f.params).map(|p| format!("d_x{p}: f64")).collect();
+        let all = [params.clone(), dirs].concat().join(", ");
+        if f.forward {
+            writeln!(
+                out,
+                "pub fn {}_jvp({all}) -> (f64, f64) {{ ({}({}), f64::NAN) }}",
+                f.name,
+                f.name,
+                args.join(", ")
+            )
+            .unwrap();
+        }
+        if f.second {
+            let n = f.params;
+            writeln!(
+                out,
+                "pub fn {}_hvp({all}) -> ({}) {{ ({}({}), {}) }}",
+                f.name,
+                vec!["f64"; 2 * n + 1].join(", "),
+                f.name,
+                args.join(", "),
+                vec!["f64::NAN"; 2 * n].join(", ")
+            )
+            .unwrap();
+            writeln!(
+                out,
+                "pub fn {}_hessian({}) -> (f64, {} [[f64; {n}]; {n}]) {{ ({}({}), {} [[f64::NAN; {n}]; {n}]) }}",
+                f.name,
+                params.join(", "),
+                "f64, ".repeat(n),
+                f.name,
+                args.join(", "),
+                "f64::NAN, ".repeat(n),
+            )
+            .unwrap();
+        }
     }
     let params: Vec<String> = (0..f.params).map(|p| format!("x{p}: D")).collect();
     writeln!(
@@ -1453,7 +1545,16 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
 fn source(f: &Function, attr: bool) -> String {
     let mut out = String::new();
     if attr {
-        out.push_str("#[grad]\n");
+        let args: Vec<&str> = [(f.forward, "forward"), (f.second, "hessian")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, arg)| *arg)
+            .collect();
+        if args.is_empty() {
+            out.push_str("#[grad]\n");
+        } else {
+            writeln!(out, "#[grad({})]", args.join(", ")).unwrap();
+        }
     }
     let params: Vec<String> = (0..f.params).map(|p| format!("x{p}: f64")).collect();
     writeln!(out, "pub fn {}({}) -> f64 {{", f.name, params.join(", ")).unwrap();
@@ -1485,20 +1586,35 @@ fn source(f: &Function, attr: bool) -> String {
 
 fn emit_case(out: &mut String, f: &Function, module: &str) {
     let src = source(f, true);
-    let points: Vec<String> = f
-        .points
-        .iter()
-        .map(|p| {
-            let xs: Vec<String> = p.iter().map(|x| lit_text(*x)).collect();
-            format!("&[{}]", xs.join(", "))
-        })
-        .collect();
+    let table = |rows: &[Vec<f64>]| {
+        let rows: Vec<String> = rows
+            .iter()
+            .map(|p| {
+                let xs: Vec<String> = p.iter().map(|x| lit_text(*x)).collect();
+                format!("&[{}]", xs.join(", "))
+            })
+            .collect();
+        format!("&[{}]", rows.join(", "))
+    };
     let name = &f.name;
+    let p = f.params;
+    let second = if f.second {
+        format!(
+            "Some(Second::P{p}({module}::{name}_hvp, {module}::{name}_hessian, {module}::{name}_oracle::<HyperDual64>))"
+        )
+    } else {
+        "None".to_string()
+    };
+    let jvp = if f.forward {
+        format!("Some(Jvp::P{p}({module}::{name}_jvp))")
+    } else {
+        "None".to_string()
+    };
     writeln!(
         out,
-        "    Case {{ name: \"{name}\", source: r#\"{src}\"#, points: &[{}], fns: Fns::P{}({module}::{name}, {module}::{name}_grad, {module}::{name}_oracle::<Dual64>) }},",
-        points.join(", "),
-        f.params
+        "    Case {{ name: \"{name}\", source: r#\"{src}\"#, points: {}, dirs: {}, fns: Fns::P{p}({module}::{name}, {module}::{name}_grad, {module}::{name}_oracle::<Dual64>), jvp: {jvp}, second: {second} }},",
+        table(&f.points),
+        table(&f.dirs),
     )
     .unwrap();
 }
@@ -1518,11 +1634,17 @@ struct Stats {
     syntax: Coverage,
     params: [usize; 4],
     stmts: BTreeMap<usize, usize>,
+    /// Functions with `hessian` in their attribute.
+    second: usize,
+    /// Op uses (both forms) in those functions.
+    second_ops: Coverage,
 }
 
 impl Stats {
     fn add(&mut self, f: &Function) {
         self.params[f.params - 1] += 1;
+        self.second += usize::from(f.second);
+        let before = (self.method.clone(), self.path.clone());
         *self.stmts.entry(f.stmts.len()).or_default() += 1;
         for s in &f.stmts {
             match s {
@@ -1549,6 +1671,14 @@ impl Stats {
             }
         }
         self.expr(&f.tail);
+        if f.second {
+            for name in METHODS {
+                let uses = self.method.get(name) + self.path.get(name)
+                    - before.0.get(name)
+                    - before.1.get(name);
+                self.second_ops.add(name, uses);
+            }
+        }
     }
 
     fn op(&mut self, op: Op, path: bool) {
@@ -1630,5 +1760,19 @@ impl Stats {
             stmts.join(", ")
         )
         .unwrap();
+        writeln!(
+            out,
+            "/// Functions with `hessian` in their attribute (those using no `powi`, `powf`, `hypot`, unless `hessian` is excluded).\npub const SECOND_ORDER: usize = {};",
+            self.second
+        )
+        .unwrap();
+        self.second_ops.write_table(
+            out,
+            "(op, uses in the functions with `hessian`).",
+            "SECOND_ORDER_OP_COVERAGE",
+            ops.iter()
+                .map(|op| op.name())
+                .filter(|name| !exclude.contains(*name)),
+        );
     }
 }

@@ -238,3 +238,32 @@ fn newton_with_the_generated_hessian_converges_fast() {
     let descent = newton::gradient_descent([-1.2, 1.0], 1e-3, 1e-6, 100_000);
     assert!(descent.len() > 100 * path.len());
 }
+
+// ----- Regression: the value slot after simplification -----
+
+/// `x * 1.0` is folded away, which renumbers the instructions after it; the
+/// value slot of `f_jvp`, `f_hvp` and `f_hessian` must still be `f(x)`.
+/// Found by the differential test (`difftest/`): `simplify` left the operand
+/// of the value's copy unmapped, so the slot held another value (here the
+/// derivative `cos x`), or pointed out of bounds (an internal error, e.g. for
+/// `x * 0.5 + x.sin() * 0.5`).
+#[grad(forward, hessian)]
+fn folded(x: f64) -> f64 {
+    (x * 1.0).sin()
+}
+
+#[test]
+fn the_value_slot_survives_folding() {
+    let x = 0.7f64;
+    let (v, d) = folded_jvp(x, 1.0);
+    assert_close("f_jvp value", v, x.sin());
+    assert_close("f_jvp", d, x.cos());
+    let (v, g, hv) = folded_hvp(x, 1.0);
+    assert_close("f_hvp value", v, x.sin());
+    assert_close("f_hvp gradient", g, x.cos());
+    assert_close("f_hvp H·d", hv, -x.sin());
+    let (v, g, h) = folded_hessian(x);
+    assert_close("f_hessian value", v, x.sin());
+    assert_close("f_hessian gradient", g, x.cos());
+    assert_close("f_hessian", h[0][0], -x.sin());
+}

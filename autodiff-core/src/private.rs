@@ -45,6 +45,24 @@ pub fn add_scaled<F: Copy, T: Accumulate<F>>(dst: &mut [T], k: F, src: &[T]) {
     }
 }
 
+/// The buffer of a tape that holds `n` values: the stack array `stack` when
+/// it is long enough (its length is a constant the generated code chose),
+/// else `heap` made `n` long.
+pub fn tape_buffer<'a, T: Copy>(
+    stack: &'a mut [T],
+    heap: &'a mut Vec<T>,
+    n: usize,
+    zero: T,
+) -> &'a mut [T] {
+    if n <= stack.len() {
+        &mut stack[..n]
+    } else {
+        heap.clear();
+        heap.resize(n, zero);
+        &mut heap[..]
+    }
+}
+
 /// A call of a function's derivative, `g_grad(a, b)`, made through a trait
 /// so that a missing `g_grad` is reported by this message at the user's call
 /// rather than by a name lookup that suggests some other `_grad` function.

@@ -15,10 +15,10 @@ mod args;
 mod ast;
 #[path = "../src/codegen/mod.rs"]
 mod codegen;
-#[path = "../src/derive.rs"]
-mod derive;
 #[path = "../src/ctxt.rs"]
 mod ctxt;
+#[path = "../src/derive.rs"]
+mod derive;
 #[path = "../src/expand.rs"]
 mod expand;
 #[path = "../src/fallback.rs"]

@@ -16,17 +16,19 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(_) => return fallback::expand(input.clone(), not_a_fn(input)),
     };
     let cx = Ctxt::default();
-    let args = match syn::parse2::<Args>(args) {
-        Ok(args) => args,
+    let (args, args_ok) = match syn::parse2::<Args>(args) {
+        Ok(args) => (args, true),
         Err(err) => {
             cx.syn_error(err);
-            Args::default()
+            (Args::default(), false)
         }
     };
     let sig = Sig::from_syn(&cx, &item, &args);
     let forward = sig.as_ref().map(|sig| lower::lower(&cx, sig));
     if let Err(errors) = cx.check() {
-        return fallback::expand(quote!(#item), errors);
+        // Stand-ins for `f_grad` and its siblings when the signature is right.
+        let stand_ins = args_ok.then(|| fallback::stand_ins(&item, &args));
+        return fallback::expand(quote!(#item #stand_ins), errors);
     }
     let (Some(sig), Some(forward)) = (sig, forward) else {
         unreachable!("a signature that failed validation recorded an error");
@@ -45,7 +47,7 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .as_ref()
         .map(|_| forward::hessian_fns(&cx, &sig, &forward));
     if let Err(errors) = cx.check() {
-        return fallback::expand(quote!(#item), errors);
+        return fallback::expand(quote!(#item #grad_fn #graph_fn), errors);
     }
     quote! {
         #item

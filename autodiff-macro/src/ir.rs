@@ -206,9 +206,9 @@ pub enum Stmt {
         index: Vec<ValueId>,
         value: ValueId,
     },
-    /// `v = 0` for a float adjoint.
+    /// `v = -0.0` for a float adjoint (the identity of the sums it receives next).
     Clear(ValueId),
-    /// `arr[i][j] = 0`.
+    /// `arr[i][j] = -0.0`.
     ClearStore { arr: ValueId, index: Vec<ValueId> },
     /// Saves the value of `v` on the tape before it is overwritten.
     Push(ValueId),
@@ -239,6 +239,30 @@ pub enum Stmt {
         end: ValueId,
         per_trip: Vec<(Tape, usize)>,
     },
+    /// `buf[(var - start) * slots + slot] = value`: saves `value` before it is
+    /// overwritten, in the slot of trip `var` of the loop `buf` was made for
+    /// ([`Inst::TapeBuf`]).
+    Save {
+        buf: ValueId,
+        var: ValueId,
+        slot: usize,
+        value: ValueId,
+    },
+    /// `arr[..lo] = 0; arr[hi..] = 0` (bounds clamped to the length): the
+    /// elements of an [`Inst::OutputLike`] gradient that no loop writes.
+    ZeroOutside {
+        arr: ValueId,
+        lo: ValueId,
+        hi: ValueId,
+    },
+    /// `value = buf[(var - start) * slots + slot]`: restores what [`Stmt::Save`]
+    /// saved on the same trip.
+    Restore {
+        buf: ValueId,
+        var: ValueId,
+        slot: usize,
+        value: ValueId,
+    },
 }
 
 /// One instruction; it defines one value.
@@ -267,8 +291,26 @@ pub enum Inst {
     Load { arr: ValueId, index: Vec<ValueId> },
     /// A default value for a variable declared before it is assigned.
     Zero,
+    /// `-0.0`, the identity of float addition (`-0.0 + x` is `x` for every
+    /// `x`, which `0.0 + x` is not when `x` is `-0.0`, so the compiler can
+    /// fold it): the start of an adjoint that only receives sums.
+    NegZero,
     /// An array of zeros shaped like another array value (an adjoint).
     ZeroLike(ValueId),
+    /// The gradient of the array parameter `v` where the sweep writes every
+    /// element before reading it (a loop that stores each element once, and
+    /// [`Stmt::ZeroOutside`] for the rest): like [`Inst::ZeroLike`], but a
+    /// caller's buffer (`f_grad_into`) is not filled with zeros first.
+    OutputLike(ValueId),
+    /// A tape as a buffer for the `for` loop over `start..end`: `slots`
+    /// values of the kind `tape` per trip, indexed by the trip (on the stack
+    /// when the bounds are constants and the size is small).
+    TapeBuf {
+        tape: Tape,
+        start: ValueId,
+        end: ValueId,
+        slots: usize,
+    },
     /// A call of another function. With `grad`, it calls `g_grad` and
     /// yields `(value, ∂g/∂a1, …)`, one slot per float or array argument;
     /// without, it calls `g` and yields `(value,)`.
@@ -296,7 +338,7 @@ impl Inst {
             Inst::Op { args, .. } | Inst::ArrayList(args) => args.clone(),
             Inst::Copy(v) => vec![*v],
             Inst::ArrayRepeat { elem, .. } => vec![*elem],
-            Inst::ZeroLike(v) => vec![*v],
+            Inst::ZeroLike(v) | Inst::OutputLike(v) => vec![*v],
             Inst::Call { args, .. } => args
                 .iter()
                 .flat_map(|a| std::iter::once(a.value).chain(a.prefix.iter().copied()))
@@ -378,7 +420,9 @@ impl Func {
             Inst::ArrayParam(_)
             | Inst::ArrayRepeat { .. }
             | Inst::ArrayList(_)
-            | Inst::ZeroLike(_) => Ty::Array,
+            | Inst::ZeroLike(_)
+            | Inst::OutputLike(_)
+            | Inst::TapeBuf { .. } => Ty::Array,
             Inst::Copy(v) => self.tys[v.index()],
             Inst::Call { .. } => Ty::Tuple,
             _ => Ty::Float,
@@ -512,6 +556,13 @@ impl Func {
                 write!(f, "array [{elem}; {}]", pieces_text(&self.passive[*len]))?
             }
             Inst::ZeroLike(v) => write!(f, "zeros like {v}")?,
+            Inst::OutputLike(v) => write!(f, "output like {v}")?,
+            Inst::TapeBuf {
+                tape,
+                start,
+                end,
+                slots,
+            } => write!(f, "tape {} [({end} - {start}) * {slots}]", tape.name())?,
             Inst::Call { callee, args, grad } => {
                 let suffix = if *grad { "_grad" } else { "" };
                 write!(f, "call {callee}{suffix}(")?;
@@ -539,6 +590,7 @@ impl Func {
                 }
             }
             Inst::Zero => write!(f, "zero")?,
+            Inst::NegZero => write!(f, "-0.0")?,
         }
         if let (Some(name), false) = (&self.names[i], matches!(inst, Inst::Param(_))) {
             write!(f, "  // {name}")?;
@@ -595,13 +647,13 @@ impl Func {
                     }
                     writeln!(f, " += {value}")?;
                 }
-                Stmt::Clear(v) => writeln!(f, "{pad}{v} := 0")?,
+                Stmt::Clear(v) => writeln!(f, "{pad}{v} := -0.0")?,
                 Stmt::ClearStore { arr, index } => {
                     write!(f, "{pad}{arr}")?;
                     for ix in index {
                         write!(f, "[{ix}]")?;
                     }
-                    writeln!(f, " := 0")?;
+                    writeln!(f, " := -0.0")?;
                 }
                 Stmt::Push(v) => writeln!(f, "{pad}push {v}")?,
                 Stmt::Pop(v) => writeln!(f, "{pad}pop {v}")?,
@@ -631,6 +683,21 @@ impl Func {
                         write!(f, " {n} {}", tape.name())?;
                     }
                     writeln!(f)?
+                }
+                Stmt::Save {
+                    buf,
+                    var,
+                    slot,
+                    value,
+                } => writeln!(f, "{pad}save {value} to {buf}[{var}, {slot}]")?,
+                Stmt::Restore {
+                    buf,
+                    var,
+                    slot,
+                    value,
+                } => writeln!(f, "{pad}restore {value} from {buf}[{var}, {slot}]")?,
+                Stmt::ZeroOutside { arr, lo, hi } => {
+                    writeln!(f, "{pad}{arr} := 0 outside {lo}..{hi}")?
                 }
             }
         }

@@ -96,10 +96,10 @@ macro_rules! op_table {
                 name: "div", method: None, arity: 2, int_args: [],
                 forward: Infix("/"),
                 partials: "∂a = 1/b, ∂b = -(a/b)/b",
+                // One division: ∂b = -(adj / b) * q reuses ∂a and the quotient.
                 vjp: |e, adj, a, out| {
                     let da = e.div(adj, a[1]);
-                    let t = e.mul(adj, out);
-                    let t = e.div(t, a[1]);
+                    let t = e.mul(da, out);
                     two(da, e.neg(t))
                 },
             }

@@ -163,6 +163,8 @@ pub fn simplify(func: &Func) -> Func {
                     span,
                 )
             }
+            // A copy reads a value, renumbered like any operand.
+            Inst::Copy(v) => rw.emit(Inst::Copy(map[v.index()]), span),
             other => rw.emit(other.clone(), span),
         };
         if rw.out.names[v.index()].is_none() {
@@ -225,6 +227,7 @@ pub fn dead_code(func: &Func) -> Func {
                     .collect(),
                 grad: needs_grad[i],
             },
+            Inst::Copy(v) => Inst::Copy(map[v.index()]),
             other => other.clone(),
         };
         let v = out.push(inst, func.spans[i]);

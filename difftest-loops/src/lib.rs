@@ -149,6 +149,8 @@ pub struct Point<'a> {
     pub i: &'a [usize],
     /// The `bool` parameters.
     pub b: &'a [bool],
+    /// The labels parameters (`&[usize]`, `Vec<usize>`).
+    pub l: &'a [&'a [usize]],
     /// The `f_grad` call at this point, as Rust source (to reproduce it).
     pub call: &'a str,
 }
@@ -356,6 +358,7 @@ pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Repo
                     f: &f,
                     i: p.i,
                     b: p.b,
+                    l: p.l,
                     call: p.call,
                 };
                 (case.plain)(&q)

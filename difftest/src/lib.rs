@@ -1,10 +1,13 @@
 //! Differential test of `#[grad]` against num-dual on generated functions.
 //!
 //! `build.rs` generates random functions, each twice: once as a `#[grad]`
-//! function over `f64`, once generic over num-dual's `DualNum` (the oracle,
-//! which shares no code with the macro). The test binaries
-//! `tests/differential_<s>.rs` include one shard each of the generated code
-//! and call [`check_against_oracle`] and [`check_oracle_by_finite_differences`];
+//! function over `f64` (with `forward`, and `hessian` where it applies),
+//! once generic over num-dual's `DualNum` (the oracle, which shares no code
+//! with the macro). The test binaries `tests/differential_<s>.rs` include
+//! one shard each of the generated code and call [`check_against_oracle`],
+//! [`check_oracle_by_finite_differences`], [`check_forward_mode`],
+//! [`check_second_order`] and
+//! [`check_second_order_oracle_by_finite_differences`];
 //! this crate holds the oracle's hand-written operations ([`oracle`]) and the
 //! checking specific to these functions. What it shares with `difftest-loops`
 //! ([`Report`], the comparison `close`, the finite differences, the oracle's
@@ -15,12 +18,21 @@
 //! run: `AUTODIFF_DIFFTEST_N=20000 cargo test -p autodiff-difftest --no-fail-fast`.
 
 pub use autodiff_difftest_harness::Report;
-use autodiff_difftest_harness::richardson;
-use num_dual::Dual64;
+use autodiff_difftest_harness::{richardson, scaled_error};
+use num_dual::{Dual64, HyperDual64};
 use std::fmt::Write as _;
 
 /// Relative tolerance: `|a - b| <= TOL * max(1, |a|, |b|)`.
 pub const TOL: f64 = 1e-10;
+/// Relative tolerance of forward mode (`f_jvp`) and of the values and
+/// gradients that `f_hvp` and `f_hessian` return.
+pub const JVP_TOL: f64 = 1e-9;
+/// Relative tolerance of second derivatives (`f_hvp`'s `H·d`, `f_hessian`'s
+/// entries) against hyper-dual numbers.
+pub const SECOND_TOL: f64 = 1e-8;
+/// Relative tolerance of the hyper-dual oracle's Hessian against central
+/// finite differences of the dual-number oracle's gradient.
+pub const FD_SECOND_TOL: f64 = 1e-5;
 /// Fail when more than this fraction of points is skipped.
 pub const MAX_SKIP_FRACTION: f64 = 0.01;
 /// Relative tolerance of the oracle's self-check by finite differences.
@@ -57,7 +69,7 @@ pub mod oracle {
 
     /// `|a|` (num-dual's, derivative `±1`).
     pub fn abs<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
-        if a.re() == 0.0 && a.tangent() != 0.0 {
+        if a.re() == 0.0 && a.has_derivative() {
             kink();
         }
         a.abs()
@@ -65,7 +77,7 @@ pub mod oracle {
 
     /// `max(a, b)`: the larger input, with its derivative.
     pub fn max<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
-        if a.re() == b.re() && a.tangent() != b.tangent() {
+        if a.re() == b.re() && !a.same_derivatives(&b) {
             kink();
         }
         if a.re() > b.re() { a } else { b }
@@ -73,7 +85,7 @@ pub mod oracle {
 
     /// `min(a, b)`: the smaller input, with its derivative.
     pub fn min<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
-        if a.re() == b.re() && a.tangent() != b.tangent() {
+        if a.re() == b.re() && !a.same_derivatives(&b) {
             kink();
         }
         if a.re() < b.re() { a } else { b }
@@ -85,8 +97,8 @@ pub mod oracle {
             lo.re() <= hi.re(),
             "generator bug: clamp bounds out of order"
         );
-        if (x.re() == lo.re() && x.tangent() != lo.tangent())
-            || (x.re() == hi.re() && x.tangent() != hi.tangent())
+        if (x.re() == lo.re() && !x.same_derivatives(&lo))
+            || (x.re() == hi.re() && !x.same_derivatives(&hi))
         {
             kink();
         }
@@ -131,7 +143,7 @@ pub mod oracle {
 
     /// `hypot(a, b) = sqrt(a² + b²)`, with `f64::hypot`'s value.
     pub fn hypot<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> D {
-        if a.re() == 0.0 && b.re() == 0.0 && (a.tangent() != 0.0 || b.tangent() != 0.0) {
+        if a.re() == 0.0 && b.re() == 0.0 && (a.has_derivative() || b.has_derivative()) {
             kink();
         }
         (a * a + b * b).sqrt().with_re(a.re().hypot(b.re()))
@@ -162,7 +174,7 @@ pub mod oracle {
     /// by zero (NaN derivative); there `atan2(y, x) = atan2(y, 0) - atan(x / y)`.
     pub fn atan2<D: DualNum<Primitive = f64> + Copy + Parts>(y: D, x: D) -> D {
         if x.re() == 0.0 {
-            if y.re() == 0.0 && (x.tangent() != 0.0 || y.tangent() != 0.0) {
+            if y.re() == 0.0 && (x.has_derivative() || y.has_derivative()) {
                 kink();
             }
             constant::<D>(y.re().atan2(x.re())) - (x / y).atan()
@@ -280,6 +292,16 @@ impl Fns {
         }
     }
 
+    /// The oracle at `Dual64` numbers `x`.
+    pub fn oracle_at(&self, x: &[Dual64]) -> Dual64 {
+        match *self {
+            Fns::P1(.., o) => o(x[0]),
+            Fns::P2(.., o) => o(x[0], x[1]),
+            Fns::P3(.., o) => o(x[0], x[1], x[2]),
+            Fns::P4(.., o) => o(x[0], x[1], x[2], x[3]),
+        }
+    }
+
     /// The oracle: one forward-mode pass per direction with `Dual64` seeded
     /// on that parameter. Returns the value, the partials and the number of
     /// kinks met.
@@ -305,14 +327,211 @@ impl Fns {
     }
 }
 
+/// `f_jvp` of a function of one parameter: `(x, d_x) -> (value, ∇f·d)`.
+pub type Jvp1 = fn(f64, f64) -> (f64, f64);
+/// `f_jvp` of a function of two parameters.
+pub type Jvp2 = fn(f64, f64, f64, f64) -> (f64, f64);
+/// `f_jvp` of a function of three parameters.
+pub type Jvp3 = fn(f64, f64, f64, f64, f64, f64) -> (f64, f64);
+/// `f_jvp` of a function of four parameters.
+pub type Jvp4 = fn(f64, f64, f64, f64, f64, f64, f64, f64) -> (f64, f64);
+
+/// `f_jvp` of a generated function, by number of parameters.
+#[derive(Clone, Copy)]
+pub enum Jvp {
+    /// One parameter.
+    P1(Jvp1),
+    /// Two parameters.
+    P2(Jvp2),
+    /// Three parameters.
+    P3(Jvp3),
+    /// Four parameters.
+    P4(Jvp4),
+}
+
+impl Jvp {
+    /// `f_jvp(x, d)`: the value and the directional derivative.
+    pub fn call(&self, x: &[f64], d: &[f64]) -> (f64, f64) {
+        match *self {
+            Jvp::P1(f) => f(x[0], d[0]),
+            Jvp::P2(f) => f(x[0], x[1], d[0], d[1]),
+            Jvp::P3(f) => f(x[0], x[1], x[2], d[0], d[1], d[2]),
+            Jvp::P4(f) => f(x[0], x[1], x[2], x[3], d[0], d[1], d[2], d[3]),
+        }
+    }
+}
+
+/// `f_hvp` of a function of one parameter: `(x, d_x) -> (value, ∂f, (H·d))`.
+pub type Hvp1 = fn(f64, f64) -> (f64, f64, f64);
+/// `f_hvp` of a function of two parameters.
+pub type Hvp2 = fn(f64, f64, f64, f64) -> (f64, f64, f64, f64, f64);
+/// `f_hvp` of a function of three parameters.
+pub type Hvp3 = fn(f64, f64, f64, f64, f64, f64) -> (f64, f64, f64, f64, f64, f64, f64);
+/// `f_hvp` of a function of four parameters.
+pub type Hvp4 =
+    fn(f64, f64, f64, f64, f64, f64, f64, f64) -> (f64, f64, f64, f64, f64, f64, f64, f64, f64);
+/// `f_hessian` of a function of one parameter: `x -> (value, ∂f, H)`.
+pub type Hessian1 = fn(f64) -> (f64, f64, [[f64; 1]; 1]);
+/// `f_hessian` of a function of two parameters.
+pub type Hessian2 = fn(f64, f64) -> (f64, f64, f64, [[f64; 2]; 2]);
+/// `f_hessian` of a function of three parameters.
+pub type Hessian3 = fn(f64, f64, f64) -> (f64, f64, f64, f64, [[f64; 3]; 3]);
+/// `f_hessian` of a function of four parameters.
+pub type Hessian4 = fn(f64, f64, f64, f64) -> (f64, f64, f64, f64, f64, [[f64; 4]; 4]);
+
+/// The second-order functions of a generated function marked
+/// `#[grad(forward, hessian)]`, by number of parameters: `f_hvp`,
+/// `f_hessian`, and the oracle at hyper-dual numbers.
+#[derive(Clone, Copy)]
+pub enum Second {
+    /// One parameter.
+    P1(Hvp1, Hessian1, fn(HyperDual64) -> HyperDual64),
+    /// Two parameters.
+    P2(Hvp2, Hessian2, fn(HyperDual64, HyperDual64) -> HyperDual64),
+    /// Three parameters.
+    P3(
+        Hvp3,
+        Hessian3,
+        fn(HyperDual64, HyperDual64, HyperDual64) -> HyperDual64,
+    ),
+    /// Four parameters.
+    P4(
+        Hvp4,
+        Hessian4,
+        fn(HyperDual64, HyperDual64, HyperDual64, HyperDual64) -> HyperDual64,
+    ),
+}
+
+/// A `[[f64; N]; N]` as rows.
+fn rows<const N: usize>(h: [[f64; N]; N]) -> Vec<Vec<f64>> {
+    h.iter().map(|r| r.to_vec()).collect()
+}
+
+impl Second {
+    /// `f_hvp(x, d)`: the value, the gradient and `H·d`.
+    pub fn hvp(&self, x: &[f64], d: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        match *self {
+            Second::P1(f, ..) => {
+                let r = f(x[0], d[0]);
+                (r.0, vec![r.1], vec![r.2])
+            }
+            Second::P2(f, ..) => {
+                let r = f(x[0], x[1], d[0], d[1]);
+                (r.0, vec![r.1, r.2], vec![r.3, r.4])
+            }
+            Second::P3(f, ..) => {
+                let r = f(x[0], x[1], x[2], d[0], d[1], d[2]);
+                (r.0, vec![r.1, r.2, r.3], vec![r.4, r.5, r.6])
+            }
+            Second::P4(f, ..) => {
+                let r = f(x[0], x[1], x[2], x[3], d[0], d[1], d[2], d[3]);
+                (r.0, vec![r.1, r.2, r.3, r.4], vec![r.5, r.6, r.7, r.8])
+            }
+        }
+    }
+
+    /// `f_hessian(x)`: the value, the gradient and the Hessian's rows.
+    pub fn hessian(&self, x: &[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        match *self {
+            Second::P1(_, f, _) => {
+                let r = f(x[0]);
+                (r.0, vec![r.1], rows(r.2))
+            }
+            Second::P2(_, f, _) => {
+                let r = f(x[0], x[1]);
+                (r.0, vec![r.1, r.2], rows(r.3))
+            }
+            Second::P3(_, f, _) => {
+                let r = f(x[0], x[1], x[2]);
+                (r.0, vec![r.1, r.2, r.3], rows(r.4))
+            }
+            Second::P4(_, f, _) => {
+                let r = f(x[0], x[1], x[2], x[3]);
+                (r.0, vec![r.1, r.2, r.3, r.4], rows(r.5))
+            }
+        }
+    }
+
+    /// The oracle at hyper-dual numbers `x`.
+    pub fn oracle_at(&self, x: &[HyperDual64]) -> HyperDual64 {
+        match *self {
+            Second::P1(.., o) => o(x[0]),
+            Second::P2(.., o) => o(x[0], x[1]),
+            Second::P3(.., o) => o(x[0], x[1], x[2]),
+            Second::P4(.., o) => o(x[0], x[1], x[2], x[3]),
+        }
+    }
+
+    /// The oracle's value, gradient, Hessian and `H·d` at `x`, and the kinks
+    /// it met. Hessian entry `(i, j)` comes from one evaluation with `xᵢ`
+    /// carrying `ε₁` and `xⱼ` carrying `ε₂` (its `ε₁ε₂` part); the gradient
+    /// from the `ε₁` parts; `(H·d)ᵢ` from one evaluation with `xᵢ` carrying
+    /// `ε₁` and every `xₖ` carrying `dₖ ε₂`.
+    pub fn oracle(&self, x: &[f64], d: &[f64]) -> SecondOracle {
+        oracle::take_kinks();
+        let n = x.len();
+        let eval = |e1: &dyn Fn(usize) -> f64, e2: &dyn Fn(usize) -> f64| {
+            let args: Vec<HyperDual64> = (0..n)
+                .map(|k| HyperDual64::new(x[k], e1(k), e2(k), 0.0))
+                .collect();
+            self.oracle_at(&args)
+        };
+        let unit = |i: usize| move |k: usize| if k == i { 1.0 } else { 0.0 };
+        let mut value = f64::NAN;
+        let mut gradient = vec![f64::NAN; n];
+        let mut hessian = vec![vec![f64::NAN; n]; n];
+        let mut hd = vec![f64::NAN; n];
+        for (i, row) in hessian.iter_mut().enumerate() {
+            for (j, entry) in row.iter_mut().enumerate() {
+                let r = eval(&unit(i), &unit(j));
+                value = r.re;
+                gradient[i] = r.eps1;
+                *entry = r.eps1eps2;
+            }
+            hd[i] = eval(&unit(i), &|k| d[k]).eps1eps2;
+        }
+        SecondOracle {
+            value,
+            gradient,
+            hessian,
+            hd,
+            kinks: oracle::take_kinks(),
+        }
+    }
+}
+
+/// What the hyper-dual oracle gives at a point ([`Second::oracle`]).
+pub struct SecondOracle {
+    /// `f(x)`.
+    pub value: f64,
+    /// `∇f(x)`.
+    pub gradient: Vec<f64>,
+    /// The Hessian, row by row.
+    pub hessian: Vec<Vec<f64>>,
+    /// `H·d`.
+    pub hd: Vec<f64>,
+    /// Kinks and ties met (the point is skipped if there is one).
+    pub kinks: u32,
+}
+
 /// One generated function.
 pub struct Case {
+    /// `gen_<i>`.
     pub name: &'static str,
     /// Its source text, as given to `#[grad]`.
     pub source: &'static str,
     /// Random points, each inside every op's domain by construction.
     pub points: &'static [&'static [f64]],
+    /// One random direction per point, each coordinate in `[-1, 1]`.
+    pub dirs: &'static [&'static [f64]],
+    /// The function, `f_grad` and the dual-number oracle.
     pub fns: Fns,
+    /// `f_jvp`, unless `forward` was excluded.
+    pub jvp: Option<Jvp>,
+    /// `f_hvp`, `f_hessian` and the hyper-dual oracle, for the functions
+    /// `#[grad(hessian)]` accepts (no `powi`, `powf`, `hypot`), unless
+    /// `hessian` was excluded.
+    pub second: Option<Second>,
 }
 
 fn fmt_point(p: &[f64]) -> String {
@@ -361,6 +580,179 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
                 writeln!(msg, "  oracle  : value {ov:?}, gradient {og:?}").unwrap();
                 writeln!(msg, "  source:\n{}", case.source).unwrap();
                 r.failures.push(msg);
+            }
+        }
+    }
+    r
+}
+
+/// Compares `f_jvp` with the oracle at `Dual64` numbers carrying each
+/// point's direction (one forward pass), at [`JVP_TOL`]: the value and the
+/// directional derivative. A point is skipped where the gradient's check
+/// skips it (a non-finite value, a kink met by the per-coordinate oracle)
+/// or where the directional pass meets a kink.
+pub fn check_forward_mode(cases: &[Case]) -> Report {
+    let mut r = Report::new(cases.iter().filter(|c| c.jvp.is_some()).count());
+    for case in cases {
+        let Some(jvp) = case.jvp else {
+            continue;
+        };
+        for (p, d) in case.points.iter().zip(case.dirs) {
+            r.points += 1;
+            let (_, _, kinks) = case.fns.oracle(p);
+            let x: Vec<Dual64> = p.iter().zip(*d).map(|(x, d)| Dual64::new(*x, *d)).collect();
+            let want = case.fns.oracle_at(&x);
+            if r.skip(want.re, kinks + oracle::take_kinks()) {
+                continue;
+            }
+            let (value, tangent) = jvp.call(p, d);
+            let mut bad = Vec::new();
+            if !r.compare(value, want.re, JVP_TOL) {
+                bad.push(format!("value {value:?} vs oracle {:?}", want.re));
+            }
+            if !r.compare(tangent, want.eps, JVP_TOL) {
+                bad.push(format!(
+                    "∇f·d {tangent:?} vs oracle {:?} (diff {:.3e})",
+                    want.eps,
+                    tangent - want.eps
+                ));
+            }
+            if !bad.is_empty() {
+                r.failures.push(format!(
+                    "MISMATCH in {}_jvp at {}, d = {d:?}\n  {}\n  source:\n{}",
+                    case.name,
+                    fmt_point(p),
+                    bad.join("\n  "),
+                    case.source
+                ));
+            }
+        }
+    }
+    r
+}
+
+/// Compares `f_hvp` (value, gradient, `H·d` along each point's direction)
+/// and `f_hessian` (value, gradient, every entry) with the hyper-dual
+/// oracle ([`Second::oracle`]) on the functions that have them: values and
+/// gradients at [`JVP_TOL`], second derivatives at [`SECOND_TOL`]. A point
+/// is skipped if the oracle's value is not finite or it met a kink or tie
+/// (with any derivative part differing, second ones included). Prints the
+/// largest scaled error of the second derivatives alone.
+pub fn check_second_order(cases: &[Case]) -> Report {
+    let mut r = Report::new(cases.iter().filter(|c| c.second.is_some()).count());
+    let mut max_second = 0.0f64;
+    for case in cases {
+        let Some(second) = case.second else {
+            continue;
+        };
+        for (p, d) in case.points.iter().zip(case.dirs) {
+            r.points += 1;
+            let want = second.oracle(p, d);
+            if r.skip(want.value, want.kinks) {
+                continue;
+            }
+            let (hv_value, hv_grad, hv) = second.hvp(p, d);
+            let (h_value, h_grad, h) = second.hessian(p);
+            let mut bad = Vec::new();
+            let mut cmp = |what: String, got: f64, want: f64, tol: f64| {
+                if r.compare(got, want, tol) {
+                    if tol == SECOND_TOL {
+                        max_second = max_second.max(scaled_error(got, want));
+                    }
+                } else {
+                    bad.push(format!(
+                        "{what}: {got:?} vs oracle {want:?} (diff {:.3e})",
+                        got - want
+                    ));
+                }
+            };
+            cmp("f_hvp value".into(), hv_value, want.value, JVP_TOL);
+            cmp("f_hessian value".into(), h_value, want.value, JVP_TOL);
+            for i in 0..p.len() {
+                cmp(
+                    format!("f_hvp ∂f/∂x{i}"),
+                    hv_grad[i],
+                    want.gradient[i],
+                    JVP_TOL,
+                );
+                cmp(
+                    format!("f_hessian ∂f/∂x{i}"),
+                    h_grad[i],
+                    want.gradient[i],
+                    JVP_TOL,
+                );
+                cmp(format!("(H·d)[{i}]"), hv[i], want.hd[i], SECOND_TOL);
+                for (j, (got, oracle)) in h[i].iter().zip(&want.hessian[i]).enumerate() {
+                    cmp(format!("H[{i}][{j}]"), *got, *oracle, SECOND_TOL);
+                }
+            }
+            if !bad.is_empty() {
+                let mut msg = String::new();
+                writeln!(
+                    msg,
+                    "MISMATCH in {}_hvp/{}_hessian at {}, d = {d:?}",
+                    case.name,
+                    case.name,
+                    fmt_point(p)
+                )
+                .unwrap();
+                for b in &bad {
+                    writeln!(msg, "  {b}").unwrap();
+                }
+                writeln!(msg, "  #[grad] : H {h:?}, H·d {hv:?}").unwrap();
+                writeln!(msg, "  oracle  : H {:?}, H·d {:?}", want.hessian, want.hd).unwrap();
+                writeln!(msg, "  source:\n{}", case.source).unwrap();
+                r.failures.push(msg);
+            }
+        }
+    }
+    println!("second derivatives alone: max |a-b|/max(1,|a|,|b|) = {max_second:.3e}");
+    r
+}
+
+/// Self-check of the hyper-dual oracle, independent of the macro: each
+/// Hessian entry `(i, j)` against central finite differences (with
+/// Richardson extrapolation) in `xⱼ` of the dual-number oracle's `∂f/∂xᵢ`,
+/// at relative tolerance [`FD_SECOND_TOL`]. Points where two step sizes
+/// disagree are skipped as non-smooth.
+pub fn check_second_order_oracle_by_finite_differences(cases: &[Case]) -> Report {
+    let mut r = Report::new(cases.iter().filter(|c| c.second.is_some()).count());
+    for case in cases {
+        let Some(second) = case.second else {
+            continue;
+        };
+        'points: for (p, d) in case.points.iter().zip(case.dirs) {
+            r.points += 1;
+            let want = second.oracle(p, d);
+            if r.skip(want.value, want.kinks) {
+                continue;
+            }
+            let n = p.len();
+            for i in 0..n {
+                for j in 0..n {
+                    let partial = |t: f64| {
+                        let x: Vec<Dual64> = (0..n)
+                            .map(|k| {
+                                let v = if k == j { t } else { p[k] };
+                                Dual64::new(v, if k == i { 1.0 } else { 0.0 })
+                            })
+                            .collect();
+                        case.fns.oracle_at(&x).eps
+                    };
+                    let Some(fd) = richardson(partial, p[j]) else {
+                        r.skipped_nonsmooth += 1;
+                        continue 'points;
+                    };
+                    if !r.compare(want.hessian[i][j], fd, FD_SECOND_TOL) {
+                        r.failures.push(format!(
+                            "{}: H[{i}][{j}] hyper-dual oracle {:?} vs finite differences {fd:?} at {}\n{}",
+                            case.name,
+                            want.hessian[i][j],
+                            fmt_point(p),
+                            case.source
+                        ));
+                    }
+                }
             }
         }
     }

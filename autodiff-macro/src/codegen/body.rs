@@ -2,7 +2,7 @@
 //! instruction, structured code as its statements, with the tapes and the
 //! early declarations the reverse sweep needs.
 
-use super::expr::{default_of, float_tokens, indexed, rhs, value_ident};
+use super::expr::{default_of, float_tokens, indexed, neg_zero, pieces, rhs, value_ident};
 use crate::analysis::walk;
 use crate::ast::Sig;
 use crate::ir::{Func, Inst, Stmt, Tape, Ty, ValueId};
@@ -34,6 +34,7 @@ fn mutated(block: &[Stmt], out: &mut HashSet<ValueId>) {
             | Stmt::AddAssign { dst, .. }
             | Stmt::Clear(dst)
             | Stmt::Pop(dst)
+            | Stmt::Restore { value: dst, .. }
             | Stmt::Count(dst) => {
                 out.insert(*dst);
             }
@@ -81,6 +82,74 @@ fn tape_elem(tape: Tape, float: &TokenStream) -> TokenStream {
     }
 }
 
+/// The largest tape buffer kept on the stack, in values.
+const STACK_LIMIT: usize = 4096;
+
+// Input:  %b = tape float [(%e - %s) * 2]
+// Output: `let __ad_vB: &mut [f64] = …;` the stack array `[0.0; (E - S) * 2]`
+//         when the bounds are constants and that is at most STACK_LIMIT
+//         values, else a `Vec` of that length.
+fn tape_buf(
+    func: &Func,
+    buf: ValueId,
+    tape: Tape,
+    start: ValueId,
+    end: ValueId,
+    slots: usize,
+) -> TokenStream {
+    let float = float_tokens(func);
+    let elem = tape_elem(tape, &float);
+    let zero = match tape {
+        Tape::Float => crate::ast::zero_lit(func.float),
+        Tape::Int => quote!(0i128),
+        Tape::Bool => quote!(false),
+    };
+    let id = value_ident(buf);
+    let heap = format_ident!("__ad_heap_v{}", buf.0, span = Span::mixed_site());
+    let stack = format_ident!("__ad_stack_v{}", buf.0, span = Span::mixed_site());
+    let constant = |v: ValueId| match func.inst(v) {
+        Inst::Passive { index, .. } if crate::reverse::is_const_expr(func, v) => {
+            Some(pieces(&func.passive[*index]))
+        }
+        _ => None,
+    };
+    // Constant bounds are written as the constants, so the buffer can be
+    // declared ahead of the values that hold them.
+    let (s, e, stack_len) = match (constant(start), constant(end)) {
+        (Some(s), Some(e)) => {
+            let n = quote!((((#e) as i128) - ((#s) as i128)) * (#slots as i128));
+            let stack_len = quote!({
+                let __ad_n = #n;
+                if __ad_n > 0 && __ad_n <= #STACK_LIMIT as i128 { __ad_n as usize } else { 0 }
+            });
+            (s, e, stack_len)
+        }
+        _ => {
+            let (s, e) = (value_ident(start), value_ident(end));
+            (quote!(#s), quote!(#e), quote!(0))
+        }
+    };
+    let len = quote!({
+        let __ad_n = (((#e) as i128) - ((#s) as i128)) * (#slots as i128);
+        if __ad_n > 0 { __ad_n as usize } else { 0 }
+    });
+    quote! {
+        let mut #stack = [#zero; #stack_len];
+        let mut #heap: ::std::vec::Vec<#elem> = ::std::vec::Vec::new();
+        let #id: &mut [#elem] =
+            ::autodiff_core::__private::tape_buffer(&mut #stack, &mut #heap, #len, #zero);
+    }
+}
+
+/// `buf[(var - start) * slots + slot]`, the slot of one trip in a tape buffer.
+fn tape_slot(func: &Func, buf: ValueId, var: ValueId, slot: usize) -> TokenStream {
+    let Inst::TapeBuf { start, slots, .. } = func.inst(buf) else {
+        unreachable!("a save or restore names a tape buffer");
+    };
+    let (b, v, s) = (value_ident(buf), value_ident(var), value_ident(*start));
+    quote!(#b[((#v - #s) as usize) * #slots + #slot])
+}
+
 /// The tape of the tuples one call inside a loop or branch returns.
 fn tuple_tape(v: ValueId) -> Ident {
     format_ident!("__ad_tape_v{}", v.0, span = Span::mixed_site())
@@ -105,6 +174,9 @@ struct Structured<'a> {
     muts: HashSet<ValueId>,
     /// `f_grad_into`: the output buffer of each differentiated parameter.
     into: Option<&'a HashMap<usize, Ident>>,
+    /// Whether those buffers are known to hold zeros already (`f_grad`
+    /// allocates them so) rather than whatever the caller left in them.
+    zeroed: bool,
     /// The code of each `Stmt::Probe` (an instrumentation pass's).
     probes: &'a [TokenStream],
 }
@@ -123,8 +195,14 @@ impl Structured<'_> {
                 let span = func.span(*v);
                 let id = value_ident(*v);
                 // In `f_grad_into`, a parameter's adjoint is the caller's buffer.
-                if let (Some(into), Inst::ZeroLike(a)) = (self.into, func.inst(*v))
-                    && let Inst::ArrayParam(p) = func.inst(*a)
+                let (a, filled) = match func.inst(*v) {
+                    Inst::ZeroLike(a) => (Some(*a), true),
+                    // Every element is written before it is read.
+                    Inst::OutputLike(a) => (Some(*a), false),
+                    _ => (None, false),
+                };
+                if let (Some(into), Some(a)) = (self.into, a)
+                    && let Inst::ArrayParam(p) = func.inst(a)
                     && let (Some(out), Some(shape)) = (into.get(p), &self.sig.params[*p].array)
                 {
                     let param = &self.sig.params[*p].ident;
@@ -133,19 +211,33 @@ impl Structured<'_> {
                         "`{}` output has the wrong length for parameter `{}`",
                         out, param
                     );
-                    let fill = if shape.dynamic {
-                        quote! {
+                    let fill = match (self.zeroed, shape.dynamic, filled) {
+                        (true, _, _) | (false, false, false) => quote!(),
+                        (false, true, true) => quote! {
                             ::core::assert_eq!(#out.len(), #param.len(), #message);
                             #out.fill(#zero);
+                        },
+                        (false, true, false) => quote! {
+                            ::core::assert_eq!(#out.len(), #param.len(), #message);
+                        },
+                        (false, false, true) => {
+                            let full = &shape.zero;
+                            quote!(*#out = #full;)
                         }
-                    } else {
-                        let full = &shape.zero;
-                        quote!(*#out = #full;)
                     };
                     return quote! {
                         #fill
                         let #id = &mut *#out;
                     };
+                }
+                if let Inst::TapeBuf {
+                    tape,
+                    start,
+                    end,
+                    slots,
+                } = func.inst(*v)
+                {
+                    return tape_buf(func, *v, *tape, *start, *end, *slots);
                 }
                 let rhs = match func.inst(*v) {
                     Inst::Zero => default_of(func, *v),
@@ -175,7 +267,7 @@ impl Structured<'_> {
             }
             Stmt::Clear(v) => {
                 let d = value_ident(*v);
-                let zero = crate::ast::zero_lit(func.float);
+                let zero = neg_zero(&float);
                 quote!(#d = #zero;)
             }
             Stmt::Store { arr, index, value } => {
@@ -190,7 +282,7 @@ impl Structured<'_> {
             }
             Stmt::ClearStore { arr, index } => {
                 let place = indexed(*arr, index);
-                let zero = crate::ast::zero_lit(func.float);
+                let zero = neg_zero(&float);
                 quote!(#place = #zero;)
             }
             Stmt::If { cond, then, els } => {
@@ -270,6 +362,54 @@ impl Structured<'_> {
                 let t = tuple_tape(*v);
                 quote!(let #id = #t.pop().expect("the tape holds one tuple per call");)
             }
+            Stmt::Save {
+                buf,
+                var,
+                slot,
+                value,
+            } => {
+                let place = tape_slot(func, *buf, *var, *slot);
+                let v = value_ident(*value);
+                match Tape::of(func.ty(*value)) {
+                    Tape::Int => quote!(#place = #v as i128;),
+                    Tape::Float | Tape::Bool => quote!(#place = #v;),
+                }
+            }
+            Stmt::Restore {
+                buf,
+                var,
+                slot,
+                value,
+            } => {
+                let place = tape_slot(func, *buf, *var, *slot);
+                let v = value_ident(*value);
+                match Tape::of(func.ty(*value)) {
+                    Tape::Int => quote!(#v = #place as _;),
+                    Tape::Float | Tape::Bool => quote!(#v = #place;),
+                }
+            }
+            Stmt::ZeroOutside { arr, lo, hi } => {
+                // A buffer of `f_grad` (zeros already) or a local array
+                // (`output like` is zeros there) needs nothing.
+                let caller = self.into.is_some()
+                    && !self.zeroed
+                    && matches!(func.inst(*arr), Inst::OutputLike(a)
+                        if matches!(func.inst(*a), Inst::ArrayParam(p)
+                            if self.into.is_some_and(|into| into.contains_key(p))));
+                if !caller {
+                    return quote!();
+                }
+                let (a, l, h) = (value_ident(*arr), value_ident(*lo), value_ident(*hi));
+                // The elements are floats: their loop stored floats.
+                let zero = crate::ast::zero_lit(func.float);
+                quote! {{
+                    let __ad_n = #a.len() as i128;
+                    let __ad_lo = (#l as i128).clamp(0, __ad_n) as usize;
+                    let __ad_hi = (#h as i128).clamp(__ad_lo as i128, __ad_n) as usize;
+                    #a[..__ad_lo].fill(#zero);
+                    #a[__ad_hi..].fill(#zero);
+                }}
+            }
             Stmt::Reserve {
                 start,
                 end,
@@ -293,6 +433,18 @@ pub fn structured_body(
     sig: &Sig,
     func: &Func,
     into: Option<&HashMap<usize, Ident>>,
+    probes: &[TokenStream],
+) -> TokenStream {
+    body_into(sig, func, into, false, probes)
+}
+
+/// [`structured_body`] writing the gradients of array parameters into the
+/// buffers `into`, which hold zeros already when `zeroed`.
+pub fn body_into(
+    sig: &Sig,
+    func: &Func,
+    into: Option<&HashMap<usize, Ident>>,
+    zeroed: bool,
     probes: &[TokenStream],
 ) -> TokenStream {
     let float = float_tokens(func);
@@ -328,6 +480,7 @@ pub fn structured_body(
         hoisted,
         muts,
         into,
+        zeroed,
         probes,
     };
     let body = sweep.block(&func.body);

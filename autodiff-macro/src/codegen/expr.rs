@@ -183,7 +183,10 @@ pub fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
         }
         Inst::Load { arr, index } => indexed(*arr, index),
         Inst::Zero => quote!(::core::default::Default::default()),
-        Inst::ZeroLike(v) => zero_like(sig, func, *v),
+        Inst::NegZero => neg_zero(&float),
+        Inst::ZeroLike(v) | Inst::OutputLike(v) => zero_like(sig, func, *v),
+        // Declared by its own statements (`body.rs`); as a value, empty.
+        Inst::TapeBuf { .. } => quote!(::std::vec::Vec::new()),
         Inst::Call {
             callee: c,
             args: call_args,
@@ -278,4 +281,10 @@ pub fn default_of(func: &Func, v: ValueId) -> TokenStream {
         Ty::Bool => quote!(false),
         _ => quote!(::core::default::Default::default()),
     }
+}
+
+/// `-0.0` in the float type: the identity of addition.
+pub fn neg_zero(float: &TokenStream) -> TokenStream {
+    let lit = syn::LitFloat::new(&format!("0.0{float}"), Span::call_site());
+    quote!((-#lit))
 }

@@ -186,7 +186,9 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
         .map(|(i, _)| i)
         .zip(outs.iter().cloned())
         .collect();
-    let body = structured_body(sig, func, Some(&out_of), &[]);
+    let body = body::body_into(sig, func, Some(&out_of), false, &[]);
+    // `f_grad` allocates its buffers filled with zeros: no second fill.
+    let zeroed_body = body::body_into(sig, func, Some(&out_of), true, &[]);
     let scalar_writes = wrt
         .iter()
         .zip(&outs)
@@ -248,7 +250,7 @@ pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
             #(#allocs)*
             let __ad_value = {
                 #(#borrows)*
-                #body
+                #zeroed_body
                 #(#scalar_writes)*
                 #ret
             };

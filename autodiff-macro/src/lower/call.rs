@@ -3,12 +3,12 @@
 //! (`x.exp()`, `f64::max(a, b)`), and `.len()`, `.sum()`, `is_nan()`.
 
 use super::expr::is_self;
-use super::{Binding, Lower};
+use super::{Binding, Lower, View};
 use crate::ast::ident_name;
-use crate::ir::{Arg, Callee, Inst, Owner, Piece, Ty, ValueId};
+use crate::ir::{Arg, Callee, Inst, Owner, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
-use proc_macro2::Span;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
 use syn::Expr;
 use syn::spanned::Spanned;
 
@@ -25,20 +25,25 @@ impl Lower<'_> {
             return self.call(Callee::Method(ident_name(&m.method)), &args, span);
         }
         if m.method == "len" && m.args.is_empty() {
-            let Some((arr, prefix)) = self.array_operand(&m.receiver) else {
-                // The length of a constant array (labels, `self.w`): passive.
-                let v = self.expr(&m.receiver);
-                if self.opaque.contains(&v) || self.func.ty(v) == Ty::Int {
-                    let mut pieces = self.paren(v);
-                    pieces.push(Piece::Tokens(quote!(.len())));
-                    return self.passive(pieces, Ty::Int, span);
-                }
-                return self.error(&m.receiver, "`.len()` of something that is not an array");
-            };
-            return self.len_of(&[(arr, prefix)], span);
+            if self.names_array(&m.receiver)
+                && let Some(view) = self.array_view(&m.receiver)
+            {
+                return self.view_len(&view, span);
+            }
+            // The length of a constant array (labels, `self.w`): passive.
+            let v = self.expr(&m.receiver);
+            if self.opaque.contains(&v) || self.func.ty(v) == Ty::Int {
+                let mut pieces = self.paren(v);
+                pieces.push(Piece::Tokens(quote!(.len())));
+                return self.passive(pieces, Ty::Int, span);
+            }
+            if self.poisoned(&[v]) {
+                return self.poison(span);
+            }
+            return self.error(&m.receiver, "`.len()` of something that is not an array");
         }
-        if m.method == "sum" && m.args.is_empty() {
-            return self.iter_sum(m);
+        if matches!(m.method.to_string().as_str(), "sum" | "product" | "fold") {
+            return self.reduce(m);
         }
         if let Some(t) = &m.turbofish {
             return self.error(t, "turbofish is not supported on float methods");
@@ -80,8 +85,13 @@ impl Lower<'_> {
             }
         }
         if let Some(name) = path.get_ident()
-            && self.lookup(&ident_name(name)).is_some()
+            && let Some(b) = self.lookup(&ident_name(name))
         {
+            if let Binding::Value { value, .. } = b
+                && self.poisoned(&[value])
+            {
+                return value;
+            }
             return self.error(
                 func,
                 "#[grad] does not support calling a local variable (a closure); write a function and mark it #[grad]",
@@ -122,23 +132,50 @@ impl Lower<'_> {
         self.def(Inst::Proj { tuple: c, index: 0 }, span)
     }
 
-    /// An argument: a scalar, or an array, slice or row passed whole.
+    // Input: `x`, `&v`, `&w[j]`, `&w[1..]`, `[x, y]`, `&[x, y]`, `"name"`, `Mode::Fast`
+    // Output: an argument: a value, or an array place (a row, a sub-slice)
+    /// An argument: a scalar, an array place passed whole (a row, a
+    /// sub-slice), an array expression, or a constant of another type passed
+    /// through as written (a string, a `char`, a struct built in place).
     fn call_arg(&mut self, e: &Expr) -> Arg {
         let (inner, by_ref) = match e {
             Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
             other => (other, false),
         };
+        if let Expr::Array(_) | Expr::Repeat(_) = inner {
+            let value = self.array_expr(inner);
+            return Arg {
+                value,
+                prefix: Vec::new(),
+                by_ref,
+            };
+        }
         if self.names_array(inner)
-            && let Some((arr, prefix)) = self.array_operand(inner)
+            && let Some(view) = self.array_view(inner)
         {
-            let rank = self.ranks.get(&arr).copied().unwrap_or(1);
-            if prefix.len() < rank {
+            let mut prefix = view.prefix.clone();
+            if view.range.is_some() {
+                // A sub-slice: a reference to a range of the row.
+                prefix.push(self.slice_index(&view, inner));
                 return Arg {
-                    value: arr,
+                    value: view.arr,
                     prefix,
-                    by_ref,
+                    by_ref: true,
                 };
             }
+            return Arg {
+                value: view.arr,
+                prefix,
+                by_ref,
+            };
+        }
+        if let Some(tokens) = self.passed_through(e) {
+            let value = self.passive(vec![Piece::Tokens(tokens)], Ty::Int, e.span());
+            return Arg {
+                value,
+                prefix: Vec::new(),
+                by_ref: false,
+            };
         }
         let value = self.expr(inner);
         let value = self.operand(value);
@@ -149,22 +186,126 @@ impl Lower<'_> {
         }
     }
 
-    /// Whether `e` denotes an array or a row of one (not an element).
-    fn names_array(&self, e: &Expr) -> bool {
-        match e {
-            Expr::Path(p) => {
-                p.path
-                    .get_ident()
-                    .is_some_and(|name| match self.lookup(&ident_name(name)) {
-                        Some(Binding::View { .. }) => true,
-                        Some(Binding::Value { value, .. }) => self.func.ty(value) == Ty::Array,
-                        None => false,
-                    })
+    /// The index of a sub-slice `start..end` as a value that can be used
+    /// twice (by the call, and by the reverse sweep that adds the callee's
+    /// gradient into that range): `(Bound::Included(start), Bound::Excluded(end))`.
+    /// Inside a loop, the bounds must not change in the loop, and the value
+    /// is made before the loop, so the reverse sweep reads the same range.
+    fn slice_index(&mut self, view: &View, e: &Expr) -> ValueId {
+        let span = e.span();
+        let (start, end) = view.range.expect("a sub-slice");
+        let bound = |l: &Self, v: ValueId, kind: TokenStream| -> Option<Vec<Piece>> {
+            let mut inner = vec![Piece::Paren(l.invariant_pieces(v)?)];
+            inner.push(Piece::Tokens(quote!(as usize)));
+            Some(vec![
+                Piece::Tokens(quote!(::core::ops::Bound::#kind)),
+                Piece::Paren(inner),
+            ])
+        };
+        let lo = bound(self, start, quote!(Included));
+        let hi = match end {
+            Some(end) => bound(self, end, quote!(Excluded)),
+            None => Some(vec![Piece::Tokens(quote!(::core::ops::Bound::Unbounded))]),
+        };
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return self.error(
+                e,
+                "#[grad] passes a sub-slice to a function only when its bounds do not change inside the loop around the call; pass the whole slice and the bounds (`g(x, a, b)`), or move the call out of the loop",
+            );
+        };
+        let mut pieces = lo;
+        pieces.push(Piece::Tokens(quote!(,)));
+        pieces.extend(hi);
+        let index = self.func.passive.len();
+        self.func.passive.push(vec![Piece::Paren(pieces)]);
+        let v = self.func.push(Inst::Passive { index, ty: Ty::Int }, span);
+        match self.loops.first() {
+            Some(outer) => {
+                let block = outer.block;
+                self.blocks[block].push(Stmt::Def(v));
             }
-            Expr::Index(ix) => self.is_row(ix),
-            Expr::Paren(p) => self.names_array(&p.expr),
-            _ => false,
+            None => self.emit(Stmt::Def(v)),
         }
+        v
+    }
+
+    /// The source of an integer value in terms of values that do not change
+    /// inside the loops being lowered (`None` if it changes).
+    fn invariant_pieces(&self, v: ValueId) -> Option<Vec<Piece>> {
+        let Some(outer) = self.loops.first() else {
+            return Some(self.pieces_of(v));
+        };
+        if v.index() < outer.first_value && !self.mutable.contains(&v) {
+            return Some(self.pieces_of(v));
+        }
+        let Inst::Passive { index, .. } = self.func.inst(v) else {
+            return None;
+        };
+        fn go(l: &Lower, pieces: &[Piece]) -> Option<Vec<Piece>> {
+            pieces
+                .iter()
+                .map(|p| {
+                    Some(match p {
+                        Piece::Tokens(t) => Piece::Tokens(t.clone()),
+                        Piece::Value(w) => Piece::Paren(l.invariant_pieces(*w)?),
+                        Piece::Paren(inner) => Piece::Paren(go(l, inner)?),
+                        Piece::Bracket(inner) => Piece::Bracket(go(l, inner)?),
+                    })
+                })
+                .collect()
+        }
+        go(self, &self.func.passive[*index])
+    }
+
+    /// An argument of a type other than floats, arrays and integers (a
+    /// string or `char` literal, a struct or enum value built in place),
+    /// passed through to the derivative as a constant: its tokens, when they
+    /// name only constants and integer or `bool` parameters.
+    fn passed_through(&mut self, e: &Expr) -> Option<TokenStream> {
+        let constant = match e {
+            Expr::Lit(l) => !matches!(
+                l.lit,
+                syn::Lit::Float(_) | syn::Lit::Int(_) | syn::Lit::Bool(_)
+            ),
+            Expr::Reference(r) => {
+                return self.passed_through(&r.expr).map(|_| e.to_token_stream());
+            }
+            Expr::Paren(p) => {
+                return self.passed_through(&p.expr).map(|_| e.to_token_stream());
+            }
+            Expr::Struct(_) => true,
+            // `Point(1, 2)`, `Mode::Fast`: a constructor, in UpperCamelCase.
+            Expr::Call(c) => matches!(&*c.func, Expr::Path(p) if camel_case(&p.path)),
+            Expr::Path(p) => p.path.segments.len() > 1 && camel_case(&p.path),
+            _ => false,
+        };
+        if !constant {
+            return None;
+        }
+        // Names of local variables do not exist in the generated function.
+        struct Names<'l, 'a>(&'l Lower<'a>, Option<syn::Ident>);
+        impl<'ast> syn::visit::Visit<'ast> for Names<'_, '_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(name) = p.path.get_ident()
+                    && self.1.is_none()
+                    && let Some(b) = self.0.lookup(&ident_name(name))
+                    && !matches!(b, Binding::Value { value, .. } if self.0.const_params.contains(&value))
+                {
+                    self.1 = Some(name.clone());
+                }
+            }
+        }
+        let mut names = Names(self, None);
+        syn::visit::visit_expr(&mut names, e);
+        if let Some(name) = names.1 {
+            self.cx.error_spanned_by(
+                &name,
+                format!(
+                    "#[grad] passes this argument to the derivative as a constant, so it can name only constants and integer or `bool` parameters; `{name}` is a variable of the function"
+                ),
+            );
+        }
+        Some(e.to_token_stream())
     }
 
     // Input: `x.exp()`, `f64::max(a, b)` (args include the receiver)
@@ -232,4 +373,13 @@ impl Lower<'_> {
         }
         Some(p.path.segments[1].ident.clone())
     }
+}
+
+/// Whether the last segment of a path is in UpperCamelCase (a type, a
+/// variant or a constructor; constants are in UPPER_CASE).
+fn camel_case(path: &syn::Path) -> bool {
+    path.segments.last().is_some_and(|s| {
+        let name = ident_name(&s.ident);
+        name.starts_with(char::is_uppercase) && name.chars().any(char::is_lowercase)
+    })
 }

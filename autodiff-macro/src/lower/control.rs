@@ -1,8 +1,9 @@
 //! Control flow: `if` (as a statement or a value), `for`, `while` and
-//! `loop`, `break` and `return`. Early exits set flags that guard the code
-//! after them; every loop becomes a counted `for` or a `while`.
+//! `loop` (labeled or not), `break`, `continue` and `return`. Early exits
+//! set flags that guard the code after them (a `continue` flag is cleared at
+//! the start of each trip); every loop becomes a counted `for` or a `while`.
 
-use super::scan::may_exit_break;
+use super::scan::{labeled_exits, loop_exits};
 use super::{Form, LoopCx, Lower};
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
 use proc_macro2::Span;
@@ -15,7 +16,7 @@ impl Lower<'_> {
     /// Lowers a condition to a boolean value.
     pub(super) fn cond(&mut self, e: &Expr) -> ValueId {
         let v = self.expr(e);
-        if self.func.ty(v) != Ty::Bool {
+        if self.func.ty(v) != Ty::Bool && !self.poisoned(&[v]) {
             return self.error(e, "expected a condition (a `bool`) here");
         }
         v
@@ -59,6 +60,8 @@ impl Lower<'_> {
                     other => Some(l.expr(other)),
                 };
                 if let (Some(r), Some(v)) = (result, v) {
+                    // The `then` branch may have ended in `return` (type `!`).
+                    l.func.tys[r.index()] = l.func.ty(v);
                     l.assign(r, v);
                 }
             }
@@ -70,17 +73,87 @@ impl Lower<'_> {
         result
     }
 
-    /// Opens a loop: a fresh `break` flag slot.
-    pub(super) fn enter_loop(&mut self) {
-        self.loops.push(LoopCx { broken: None });
+    /// Opens a loop labeled `label` over `body`: makes the flags that the
+    /// body's exits set (`break` when `always_breaks`, as `loop` needs one to
+    /// stop), before the loop, and finds the flags of enclosing loops that
+    /// its labeled exits set.
+    pub(super) fn enter_loop(
+        &mut self,
+        label: Option<&syn::Label>,
+        body: Option<&Block>,
+        always_breaks: bool,
+        span: Span,
+    ) {
+        let (breaks, continues) = body.map_or((false, false), |b| loop_exits(b, label));
+        let broken = (breaks || always_breaks).then(|| self.flag("broken", span));
+        let continued = continues.then(|| self.flag("continued", span));
+        let mut outer = Vec::new();
+        if let Some(body) = body {
+            for l in &self.loops {
+                let Some(name) = &l.label else { continue };
+                let (b, c) = labeled_exits(body, name);
+                if b {
+                    outer.extend(l.broken);
+                }
+                if c {
+                    outer.extend(l.continued);
+                }
+            }
+        }
+        let block = self.blocks.len() - 1;
+        let first_value = self.func.insts.len();
+        self.loops.push(LoopCx {
+            label: label.map(|l| l.name.ident.to_string()),
+            block,
+            first_value,
+            broken,
+            continued,
+            outer,
+        });
     }
 
-    pub(super) fn break_expr(&mut self, b: &syn::ExprBreak) {
-        if let Some(label) = &b.label {
-            self.cx
-                .error_spanned_by(label, "#[grad] does not support labeled `break`");
-            return;
+    /// At the start of a trip: no `continue` yet.
+    fn start_trip(&mut self, span: Span) {
+        if let Some(c) = self.loops.last().and_then(|l| l.continued) {
+            let f = self.passive(vec![Piece::Tokens(quote!(false))], Ty::Bool, span);
+            self.assign(c, f);
         }
+    }
+
+    /// The loop a `break` or `continue` with this label leaves (the
+    /// innermost without a label); there is a loop around.
+    fn target_loop(&mut self, label: Option<&syn::Lifetime>, what: &str) -> Option<usize> {
+        let Some(l) = label else {
+            return Some(self.loops.len() - 1);
+        };
+        let name = l.ident.to_string();
+        let found = self
+            .loops
+            .iter()
+            .rposition(|x| x.label.as_deref() == Some(name.as_str()));
+        if found.is_none() {
+            self.cx
+                .error_spanned_by(l, format!("`{what} {l}` names no loop around it"));
+        }
+        found
+    }
+
+    /// The body of a loop whose iteration was rejected: lowered for its own
+    /// errors, with the pattern's names standing for values that raise none.
+    fn lower_dead_body(&mut self, pat: &syn::Pat, body: &Block) {
+        self.enter_loop(None, None, false, body.span());
+        let _dead = self.in_block(|l| {
+            l.scopes.push(HashMap::new());
+            l.bind_poisoned(pat);
+            l.stmts(&body.stmts, false);
+            l.scopes.pop();
+        });
+        self.loops.pop();
+    }
+
+    // Input: `break;`, `break 'outer;`
+    // Output: `%broken := true` of the loop it leaves
+    pub(super) fn break_expr(&mut self, b: &syn::ExprBreak) {
         if let Some(e) = &b.expr {
             self.cx
                 .error_spanned_by(e, "#[grad] does not support `break` with a value");
@@ -90,15 +163,28 @@ impl Lower<'_> {
             self.cx.error_spanned_by(b, "`break` outside of a loop");
             return;
         }
-        // Every loop whose body breaks made its flag before lowering the body.
-        if let Some(flag) = self.loops.last().and_then(|l| l.broken) {
+        let Some(k) = self.target_loop(b.label.as_ref(), "break") else {
+            return;
+        };
+        // Every loop whose body breaks it made its flag before its body.
+        if let Some(flag) = self.loops[k].broken {
             self.set_flag(flag, b.span());
         }
     }
 
-    /// Whether a loop body contains a `break` of this loop.
-    fn has_break(body: &Block) -> bool {
-        body.stmts.iter().any(may_exit_break)
+    // Input: `continue;`, `continue 'outer;`
+    // Output: `%continued := true` of the loop it continues
+    pub(super) fn continue_expr(&mut self, c: &syn::ExprContinue) {
+        if self.loops.is_empty() {
+            self.cx.error_spanned_by(c, "`continue` outside of a loop");
+            return;
+        }
+        let Some(k) = self.target_loop(c.label.as_ref(), "continue") else {
+            return;
+        };
+        if let Some(flag) = self.loops[k].continued {
+            self.set_flag(flag, c.span());
+        }
     }
 
     // Input: `for i in 0..n { … }`, `for v in x.iter()`, `for (i, v) in x.iter().enumerate()`,
@@ -106,40 +192,21 @@ impl Lower<'_> {
     // Output: `for %i in %start..%end { %v = load %x[%i]; … }`
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop) {
         let span = f.span();
-        if let Some(label) = &f.label {
-            self.cx
-                .error_spanned_by(label, "#[grad] does not support loop labels");
-            return;
-        }
         let Some(iter) = self.iteration(&f.expr) else {
+            self.lower_dead_body(&f.pat, &f.body);
             return;
-        };
-        let (start, end) = match &iter.range {
-            Some((s, e)) => (*s, *e),
-            None => {
-                let zero = self.passive(vec![Piece::Tokens(quote!(0usize))], Ty::Int, span);
-                let len = self.len_of(&iter.arrays, span);
-                (zero, len)
-            }
         };
         let var = self.func.push(Inst::Zero, f.pat.span());
         self.func.tys[var.index()] = Ty::Int;
         self.func.names[var.index()] = Some("i".into());
-        self.enter_loop();
-        let breaks = Self::has_break(&f.body);
-        if breaks {
-            let flag = self.flag("broken", span);
-            self.loops.last_mut().expect("entered").broken = Some(flag);
-        }
+        self.enter_loop(f.label.as_ref(), Some(&f.body), false, span);
+        self.loops.last_mut().expect("entered").first_value = var.index();
         let body = self.in_block(|l| {
             l.scopes.push(HashMap::new());
-            let guard = if breaks || l.returned.is_some() {
-                l.still_running(span)
-            } else {
-                None
-            };
+            l.start_trip(span);
+            let guard = l.loop_running(span);
             let inner = |l: &mut Self| {
-                l.bind_loop_pattern(&f.pat, &iter, var);
+                l.bind_item(&f.pat, &iter.item, var);
                 l.stmts(&f.body.stmts, false);
             };
             match guard {
@@ -158,8 +225,8 @@ impl Lower<'_> {
         self.loops.pop();
         self.emit(Stmt::For {
             var,
-            start,
-            end,
+            start: iter.start,
+            end: iter.end,
             rev: iter.rev,
             body,
         });
@@ -167,39 +234,30 @@ impl Lower<'_> {
 
     // Input: `while c { … }`
     pub(super) fn while_loop(&mut self, w: &syn::ExprWhile) {
-        if let Some(label) = &w.label {
-            self.cx
-                .error_spanned_by(label, "#[grad] does not support loop labels");
-            return;
-        }
         if let Expr::Let(l) = &*w.cond {
             self.error(l, "#[grad] does not support `while let`");
             return;
         }
-        self.lower_while(Some(&w.cond), &w.body, w.span());
+        self.lower_while(w.label.as_ref(), Some(&w.cond), &w.body, w.span());
     }
 
     // Input: `loop { … break; … }`
     pub(super) fn loop_expr(&mut self, l: &syn::ExprLoop) {
-        if let Some(label) = &l.label {
-            self.cx
-                .error_spanned_by(label, "#[grad] does not support loop labels");
-            return;
-        }
-        self.lower_while(None, &l.body, l.span());
+        self.lower_while(l.label.as_ref(), None, &l.body, l.span());
     }
 
     /// `while cond { body }`, or `loop { body }` when `cond` is `None`.
-    fn lower_while(&mut self, cond: Option<&Expr>, body: &Block, span: Span) {
-        self.enter_loop();
-        let breaks = Self::has_break(body) || cond.is_none();
-        if breaks {
-            let flag = self.flag("broken", span);
-            self.loops.last_mut().expect("entered").broken = Some(flag);
-        }
+    fn lower_while(
+        &mut self,
+        label: Option<&syn::Label>,
+        cond: Option<&Expr>,
+        body: &Block,
+        span: Span,
+    ) {
+        self.enter_loop(label, Some(body), cond.is_none(), span);
         let mut c = None;
         let head = self.in_block(|l| {
-            let running = l.still_running(span);
+            let running = l.loop_running(span);
             c = Some(match (running, cond) {
                 (None, Some(e)) => l.cond(e),
                 (Some(r), None) => r,
@@ -223,6 +281,7 @@ impl Lower<'_> {
         });
         let body = self.in_block(|l| {
             l.scopes.push(HashMap::new());
+            l.start_trip(span);
             l.stmts(&body.stmts, false);
             l.scopes.pop();
         });

@@ -3,7 +3,7 @@
 //! fields of `self`, and operands with the coercion of constants to
 //! integers where one is expected.
 
-use super::{Binding, Lower};
+use super::{Binding, Form, Lower};
 use crate::ast::{float_type, ident_name, is_int_type};
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
@@ -24,6 +24,9 @@ impl Lower<'_> {
             Expr::Unary(u) => match u.op {
                 UnOp::Neg(_) => {
                     let a = self.expr(&u.expr);
+                    if self.poisoned(&[a]) {
+                        return a;
+                    }
                     match self.func.ty(a) {
                         Ty::Float => self.op(Op::Neg, vec![a], span),
                         Ty::Int => {
@@ -36,6 +39,9 @@ impl Lower<'_> {
                 }
                 UnOp::Not(_) => {
                     let a = self.cond(&u.expr);
+                    if self.poisoned(&[a]) {
+                        return a;
+                    }
                     let mut pieces = vec![Piece::Tokens(quote!(!))];
                     pieces.extend(self.paren(a));
                     self.passive(pieces, Ty::Bool, span)
@@ -48,6 +54,9 @@ impl Lower<'_> {
                 ),
             },
             Expr::Binary(b) => self.binary(b),
+            // `&x[i]`, `&n`: a shared reference reads the value, which
+            // nothing can change while the reference lives.
+            Expr::Reference(r) if r.mutability.is_none() => self.expr(&r.expr),
             Expr::MethodCall(m) => self.method_call(m),
             Expr::Call(c) => {
                 let args: Vec<&Expr> = c.args.iter().collect();
@@ -61,16 +70,30 @@ impl Lower<'_> {
             Expr::Block(b) if b.label.is_none() => self.block(&b.block),
             Expr::If(i) => match self.if_expr(i, true) {
                 Some(v) => v,
-                None => self.func.lit(0.0, span),
+                None => self.poison(span),
+            },
+            Expr::Match(m) => match self.match_expr(m, true) {
+                Some(v) => v,
+                None => self.poison(span),
             },
             Expr::Index(ix) => match self.const_index(ix) {
                 Some(v) => v,
                 None => self.load(ix),
             },
+            // `return`, `break` and `continue` have type `!`: whatever they
+            // stand in for raises no error.
             Expr::Return(r) => {
                 self.early_return(r);
-                self.func.lit(0.0, span)
+                self.poison(span)
             }
+            Expr::Break(_) | Expr::Continue(_) => {
+                self.stmt_expr(e);
+                self.poison(span)
+            }
+            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => self.error(
+                e,
+                "#[grad] does not support a loop used as a value (`break` with a value); assign the value to a variable declared before the loop, then `break;`",
+            ),
             other => self.error(
                 other,
                 format!("#[grad] does not support {}", expr_kind(other)),
@@ -88,6 +111,10 @@ impl Lower<'_> {
             BinOp::Rem(_) => {
                 let a = self.expr(&b.left);
                 let c = self.expr(&b.right);
+                self.unify_constants(a, c);
+                if self.poisoned(&[a, c]) {
+                    return self.poison(span);
+                }
                 if self.func.ty(a) != Ty::Int || self.func.ty(c) != Ty::Int {
                     return self.error(
                         b.op,
@@ -105,6 +132,9 @@ impl Lower<'_> {
                 let a = self.expr(&b.left);
                 let c = self.expr(&b.right);
                 self.unify_constants(a, c);
+                if self.poisoned(&[a, c]) {
+                    return self.poison(span);
+                }
                 let (ta, tc) = (self.func.ty(a), self.func.ty(c));
                 if ta != tc || !matches!(ta, Ty::Float | Ty::Int | Ty::Bool) {
                     return self.error(b, "comparison of values of different types");
@@ -127,12 +157,24 @@ impl Lower<'_> {
 
     /// `a && b`, `a || b`, short-circuiting: `b` is evaluated only if needed.
     fn logic(&mut self, b: &syn::ExprBinary) -> ValueId {
-        let span = b.span();
         let and = matches!(b.op, BinOp::And(_));
         let a = self.cond(&b.left);
-        let mut rhs = None;
-        let block = self.in_block(|l| rhs = Some(l.cond(&b.right)));
-        let rhs = rhs.expect("set above");
+        self.short_circuit(Some(a), and, |l| l.cond(&b.right), b.span())
+    }
+
+    /// `a && rhs` (`and`) or `a || rhs`, where `rhs` lowers the right-hand
+    /// condition and runs only if needed; just `rhs` when `a` is `None`.
+    pub(super) fn short_circuit(
+        &mut self,
+        a: Option<ValueId>,
+        and: bool,
+        rhs: impl FnOnce(&mut Self) -> ValueId,
+        span: Span,
+    ) -> ValueId {
+        let Some(a) = a else { return rhs(self) };
+        let mut value = None;
+        let block = self.in_block(|l| value = Some(rhs(l)));
+        let rhs = value.expect("set above");
         let pure = block.iter().all(
             |s| matches!(s, Stmt::Def(v) if matches!(self.func.inst(*v), Inst::Passive { .. })),
         );
@@ -263,7 +305,8 @@ impl Lower<'_> {
         self.opaque_value(vec![Piece::Tokens(f.to_token_stream())], f.span())
     }
 
-    // Input: `x as f64` (identity), `n as f64` (passive), `(n - 1) as i32` (passive)
+    // Input: `x as f64` (identity), `n as f64` (passive), `(n - 1) as i32` (passive),
+    //        `x as usize` (passive: no gradient)
     fn cast(&mut self, c: &syn::ExprCast) -> ValueId {
         let v = self.expr(&c.expr);
         let ty = &*c.ty;
@@ -280,8 +323,23 @@ impl Lower<'_> {
             };
             return self.passive(pieces, t, span);
         }
+        if self.poisoned(&[v]) {
+            return self.poison(span);
+        }
         match (self.func.ty(v), target_float) {
             (Ty::Float, Some(f)) if f == self.func.float => v,
+            // `x as i32`, `(b * b) as usize`: an integer, a constant of the
+            // derivative (zero gradient).
+            (Ty::Float, None) if is_int_type(ty) => {
+                if self.form == Form::Straight {
+                    // Its source names a float value: structured code only.
+                    self.restart = true;
+                    return self.poison(span);
+                }
+                let mut pieces = self.paren(v);
+                pieces.push(Piece::Tokens(quote!(as #ty)));
+                self.passive(pieces, Ty::Int, span)
+            }
             (Ty::Float, _) => self.error(
                 ty,
                 format!(
@@ -320,6 +378,9 @@ impl Lower<'_> {
         span: Span,
     ) -> ValueId {
         self.unify_constants(a, b);
+        if self.poisoned(&[a, b]) {
+            return self.poison(span);
+        }
         match (self.func.ty(a), self.func.ty(b)) {
             (Ty::Float, Ty::Float) => self.op(op, vec![a, b], span),
             (Ty::Int, Ty::Int) => self.passive_bin(a, binop_token(token), b, Ty::Int, span),
@@ -334,6 +395,7 @@ impl Lower<'_> {
     pub(super) fn float_operand(&mut self, e: &Expr) -> ValueId {
         let v = self.expr(e);
         match self.func.ty(v) {
+            _ if self.poisoned(&[v]) => v,
             Ty::Float => v,
             Ty::Int => self.error(
                 e,
@@ -349,7 +411,7 @@ impl Lower<'_> {
     /// Lowers an expression that must be an integer.
     pub(super) fn int_operand(&mut self, e: &Expr) -> ValueId {
         let v = self.expr(e);
-        if !self.coerce_int(v) {
+        if !self.coerce_int(v) && !self.poisoned(&[v]) {
             return self.error(e, "expected an integer here, found a float");
         }
         v
@@ -424,11 +486,9 @@ fn expr_kind(e: &Expr) -> &'static str {
         Expr::Await(_) => "`.await`",
         Expr::Closure(_) => "closures outside `.map(|v| …)`",
         Expr::Const(_) => "`const` blocks",
-        Expr::Continue(_) => "`continue`",
         Expr::Field(_) => "field access",
         Expr::Let(_) => "`let` expressions (`if let`, `while let`)",
         Expr::Macro(_) => "macro invocations",
-        Expr::Match(_) => "`match` expressions",
         Expr::Range(_) => "ranges outside `for` loops",
         Expr::RawAddr(_) => "raw pointers",
         Expr::Reference(_) => "references",

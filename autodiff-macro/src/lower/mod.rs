@@ -16,15 +16,18 @@
 //! blocks the other files share. `scan` looks at the syntax before lowering
 //! (which form the body needs, where it may exit early); `stmt` lowers
 //! statements, `let` and assignments; `expr` expressions and operands;
-//! `call` calls of functions and methods; `control` branches, loops, `break`
-//! and `return`; `iter` what a loop or an iterator sum runs over; `array`
-//! places, loads, stores and local arrays.
+//! `call` calls of functions and methods; `control` branches, loops, `break`,
+//! `continue` and `return`; `matching` `match`; `iter` what a loop runs over; `reduce` `.sum()`, `.product()`, `.fold(..)`; `array`
+//! places, loads and stores; `array_expr` array expressions.
 
 mod array;
+mod array_expr;
 mod call;
 mod control;
 mod expr;
 mod iter;
+mod matching;
+mod reduce;
 mod scan;
 mod stmt;
 
@@ -52,13 +55,47 @@ enum Binding {
     /// A value; `mutable` when `let mut` (in structured code, assignments
     /// overwrite it in place).
     Value { value: ValueId, mutable: bool },
-    /// A row of an array: `arr[prefix…]` (a loop over `w.iter()` binds one).
-    View { arr: ValueId, prefix: Vec<ValueId> },
+    /// A place inside an array that is an array itself: a row, a sub-slice,
+    /// a window (a loop over `w.iter()` or `x.windows(2)` binds one).
+    View(View),
 }
 
-/// The loop being lowered: its `break` flag, created on first use.
+/// An array place: `arr[prefix…]`, and of that, when `range` is set, the
+/// elements `start..end` (`end` `None`: to the end), as `&x[1..]`,
+/// `x.windows(k)` and `x.chunks_exact(k)` give.
+#[derive(Clone)]
+struct View {
+    arr: ValueId,
+    prefix: Vec<ValueId>,
+    range: Option<(ValueId, Option<ValueId>)>,
+}
+
+impl View {
+    /// The whole array value `arr`.
+    fn whole(arr: ValueId) -> View {
+        View {
+            arr,
+            prefix: Vec::new(),
+            range: None,
+        }
+    }
+}
+
+/// A loop being lowered: its label and the flags its exits set, made
+/// before its body is lowered when the body exits it.
 struct LoopCx {
+    label: Option<String>,
+    /// The block the loop is emitted into, and the first value defined
+    /// after it began: values before it do not change inside the loop.
+    block: usize,
+    first_value: usize,
+    /// Set by a `break` of this loop.
     broken: Option<ValueId>,
+    /// Set by a `continue` of this loop; cleared at the start of each trip.
+    continued: Option<ValueId>,
+    /// Flags of enclosing loops that labeled exits inside this body set:
+    /// the rest of this loop stops on them too.
+    outer: Vec<ValueId>,
 }
 
 struct Lower<'a> {
@@ -71,10 +108,21 @@ struct Lower<'a> {
     blocks: Vec<Vec<Stmt>>,
     /// Array rank of each array value.
     ranks: HashMap<ValueId, usize>,
+    /// The lengths of each dimension of local arrays and fixed-size array
+    /// parameters, as source (to copy them).
+    array_lens: HashMap<ValueId, Vec<TokenStream>>,
+    /// Local arrays declared `let mut`: others are never written.
+    mut_arrays: HashSet<ValueId>,
+    /// The values of integer and `bool` parameters (constants that keep
+    /// their names in the generated code).
+    const_params: HashSet<ValueId>,
     /// Values that are mutable variables (copies must snapshot them).
     mutable: HashSet<ValueId>,
     /// Constants of unknown type (`self.n`): integers where one is expected.
     opaque: HashSet<ValueId>,
+    /// Values that stand for code with an error: their uses raise no more
+    /// errors (one root error per problem).
+    poisoned: HashSet<ValueId>,
     loops: Vec<LoopCx>,
     /// How deep in loops and branches the current block is.
     depth: usize,
@@ -83,11 +131,33 @@ struct Lower<'a> {
     returned: Option<ValueId>,
     /// Straight-line code: set once a `return` was lowered.
     early: Option<ValueId>,
+    /// Straight-line code: set when the body needs the structured form.
+    restart: bool,
 }
 
 /// Lowers the body of a validated function, in the form it needs
 /// (straight-line SSA, or a structured body for branches, loops, arrays).
 pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
+    if scan::needs_structure(sig) {
+        return lower_as(cx, sig, Form::Structured).0;
+    }
+    // Straight-line code that turns a float into an integer (`x as i32`)
+    // needs the structured form after all: lower it again, and report the
+    // errors of the run that counts only.
+    let straight = Ctxt::default();
+    let (func, restart) = lower_as(&straight, sig, Form::Straight);
+    if restart {
+        return lower_as(cx, sig, Form::Structured).0;
+    }
+    if let Err(errors) = straight.check() {
+        cx.syn_error(errors);
+    }
+    func
+}
+
+/// Lowers the body in the given form; `true` when straight-line lowering
+/// met code that needs the structured form.
+fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
     let params = sig
         .params
         .iter()
@@ -97,11 +167,6 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
             wrt: p.wrt,
         })
         .collect();
-    let form = if scan::needs_structure(sig) {
-        Form::Structured
-    } else {
-        Form::Straight
-    };
     let mut l = Lower {
         cx,
         func: Func::new(sig.float, params),
@@ -109,13 +174,18 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
         form,
         blocks: vec![Vec::new()],
         ranks: HashMap::new(),
+        array_lens: HashMap::new(),
+        mut_arrays: HashSet::new(),
+        const_params: HashSet::new(),
         mutable: HashSet::new(),
         opaque: HashSet::new(),
+        poisoned: HashSet::new(),
         loops: Vec::new(),
         depth: 0,
         ret_var: None,
         returned: None,
         early: None,
+        restart: false,
     };
     // Input: `fn f(x: f64, v: &[f64], n: usize)`
     // Output: `%0 = param 0 x`, `%1 = array param 1 v`, `%2 = passive int `n``
@@ -127,9 +197,16 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
                 let v = l.def(Inst::ArrayParam(i), span);
                 let rank = p.array.as_ref().map_or(1, |a| a.rank);
                 l.ranks.insert(v, rank);
+                if let Some(lens) = array_expr::fixed_lens(p.syn_ty) {
+                    l.array_lens.insert(v, lens);
+                }
                 v
             }
-            ty => l.passive(vec![Piece::Tokens(p.ident.to_token_stream())], ty, span),
+            ty => {
+                let v = l.passive(vec![Piece::Tokens(p.ident.to_token_stream())], ty, span);
+                l.const_params.insert(v);
+                v
+            }
         };
         l.func.names[v.index()] = Some(ident_name(&p.ident));
         l.bind_value(&ident_name(&p.ident), v, false);
@@ -149,7 +226,19 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
                 l.returned = Some(f);
             }
             if let Some(v) = l.block_stmts(&block.stmts, true) {
-                l.assign(ret, v);
+                // A tail that may itself `return` (`if c { return a } else { b }`)
+                // is the result only if it did not.
+                match l.still_running(span) {
+                    Some(cond) => {
+                        let then = l.in_block(|l| l.assign(ret, v));
+                        l.emit(Stmt::If {
+                            cond,
+                            then,
+                            els: Vec::new(),
+                        });
+                    }
+                    None => l.assign(ret, v),
+                }
             }
             l.func.outputs = vec![ret];
             l.func.body = l.blocks.pop().expect("the function's block");
@@ -167,7 +256,7 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
             l.func.outputs = vec![ret];
         }
     }
-    l.func
+    (l.func, l.restart)
 }
 
 impl Lower<'_> {
@@ -268,7 +357,44 @@ impl Lower<'_> {
     fn error<T: ToTokens>(&mut self, tokens: T, msg: impl std::fmt::Display) -> ValueId {
         let span = tokens.to_token_stream().span();
         self.cx.error_spanned_by(tokens, msg);
-        self.func.lit(0.0, span)
+        self.poison(span)
+    }
+
+    /// A placeholder for code whose error was reported (or that has type
+    /// `!`): its uses raise no further errors.
+    fn poison(&mut self, span: Span) -> ValueId {
+        let v = self.func.lit(0.0, span);
+        self.poisoned.insert(v);
+        v
+    }
+
+    /// Whether any of `values` stands for code with an error.
+    fn poisoned(&self, values: &[ValueId]) -> bool {
+        values.iter().any(|v| self.poisoned.contains(v))
+    }
+
+    /// Binds every name of a pattern to a placeholder that raises no errors.
+    fn bind_poisoned(&mut self, pat: &syn::Pat) {
+        use syn::Pat;
+        match pat {
+            Pat::Ident(p) => {
+                let v = self.poison(p.ident.span());
+                self.bind_value(&ident_name(&p.ident), v, p.mutability.is_some());
+                if let Some((_, sub)) = &p.subpat {
+                    self.bind_poisoned(sub);
+                }
+            }
+            Pat::Tuple(t) => t.elems.iter().for_each(|p| self.bind_poisoned(p)),
+            Pat::TupleStruct(t) => t.elems.iter().for_each(|p| self.bind_poisoned(p)),
+            Pat::Slice(t) => t.elems.iter().for_each(|p| self.bind_poisoned(p)),
+            Pat::Or(o) => o.cases.iter().for_each(|p| self.bind_poisoned(p)),
+            Pat::Reference(r) => self.bind_poisoned(&r.pat),
+            Pat::Paren(p) => self.bind_poisoned(&p.pat),
+            Pat::Type(t) => self.bind_poisoned(&t.pat),
+            Pat::Struct(s) => s.fields.iter().for_each(|f| self.bind_poisoned(&f.pat)),
+            Pat::Guard(g) => self.bind_poisoned(&g.pat),
+            _ => {}
+        }
     }
 
     fn op(&mut self, op: Op, args: Vec<ValueId>, span: Span) -> ValueId {
@@ -300,14 +426,29 @@ impl Lower<'_> {
     }
 
     /// The condition under which code after an early exit still runs:
-    /// neither returned nor broken out of the innermost loop.
+    /// nothing returned, and no `break` or `continue` left the innermost
+    /// loop (or, by label, a loop around it).
     fn still_running(&mut self, span: Span) -> Option<ValueId> {
+        self.running(span, true)
+    }
+
+    /// The condition under which the innermost loop runs another trip: as
+    /// `still_running`, but a `continue` of this loop does not stop it.
+    fn loop_running(&mut self, span: Span) -> Option<ValueId> {
+        self.running(span, false)
+    }
+
+    fn running(&mut self, span: Span, continues: bool) -> Option<ValueId> {
         let mut flags: Vec<ValueId> = Vec::new();
         if let Some(r) = self.returned {
             flags.push(r);
         }
-        if let Some(b) = self.loops.last().and_then(|l| l.broken) {
-            flags.push(b);
+        if let Some(l) = self.loops.last() {
+            flags.extend(l.broken);
+            if continues {
+                flags.extend(l.continued);
+            }
+            flags.extend(l.outer.iter().copied());
         }
         if flags.is_empty() {
             return None;

@@ -23,6 +23,8 @@ pub(super) fn needs_structure(sig: &Sig) -> bool {
                 | Expr::Array(_)
                 | Expr::Repeat(_)
                 | Expr::Break(_)
+                | Expr::Continue(_)
+                | Expr::Match(_)
                 | Expr::Binary(syn::ExprBinary {
                     op:
                         BinOp::Lt(_)
@@ -35,7 +37,14 @@ pub(super) fn needs_structure(sig: &Sig) -> bool {
                         | BinOp::Or(_),
                     ..
                 }) => self.0 = true,
-                Expr::MethodCall(m) if m.method == "iter" || m.method == "len" => self.0 = true,
+                Expr::MethodCall(m)
+                    if matches!(
+                        m.method.to_string().as_str(),
+                        "iter" | "len" | "windows" | "chunks_exact" | "sum" | "product" | "fold"
+                    ) =>
+                {
+                    self.0 = true
+                }
                 _ => {}
             }
             syn::visit::visit_expr(self, e);
@@ -71,43 +80,118 @@ impl<'ast> Visit<'ast> for ReturnScan {
 }
 
 /// Whether a statement may leave the enclosing block early: a `return`, or a
-/// `break` of the loop around it (not of a loop inside it).
+/// `break` or `continue` of a loop around it (not of a loop inside it).
 pub(super) fn may_exit(stmt: &SynStmt) -> bool {
-    exits(stmt, true)
+    let mut x = Exits::default();
+    x.visit_stmt(stmt);
+    x.returns || x.escapes
 }
 
-/// Whether a statement contains a `break` of the loop around it, or (with
-/// `returns`) a `return`.
-fn exits(stmt: &SynStmt, returns: bool) -> bool {
-    struct Exit {
-        returns: bool,
-        found: bool,
-        loops: usize,
-    }
-    impl<'ast> Visit<'ast> for Exit {
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            match e {
-                Expr::Return(_) if self.returns => self.found = true,
-                Expr::Break(_) if self.loops == 0 => self.found = true,
-                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-                    self.loops += 1;
-                    syn::visit::visit_expr(self, e);
-                    self.loops -= 1;
-                    return;
-                }
-                Expr::Closure(_) => return,
-                _ => {}
+/// The `break`s and `continue`s found in a piece of syntax, relative to the
+/// loops it contains (a closure's body is its own world).
+#[derive(Default)]
+struct Exits {
+    /// The labels of the loops entered inside the syntax, innermost last
+    /// (`None` for an unlabeled loop).
+    inner: Vec<Option<String>>,
+    /// A `return` was found.
+    returns: bool,
+    /// A `break` or `continue` leaves the syntax scanned.
+    escapes: bool,
+    /// `break`/`continue` with no label that leave the syntax.
+    plain: (bool, bool),
+    /// Labeled `break`s/`continue`s that leave the syntax, by label.
+    labeled: Vec<(String, bool, bool)>,
+}
+
+impl Exits {
+    /// Records a `break` (`is_break`) or `continue` with this label.
+    fn exit(&mut self, label: Option<&syn::Lifetime>, is_break: bool) {
+        let target = match label {
+            None => self.inner.is_empty(),
+            Some(l) => {
+                let name = l.ident.to_string();
+                !self
+                    .inner
+                    .iter()
+                    .any(|x| x.as_deref() == Some(name.as_str()))
             }
-            syn::visit::visit_expr(self, e);
+        };
+        if !target {
+            return;
+        }
+        self.escapes = true;
+        match label {
+            None if is_break => self.plain.0 = true,
+            None => self.plain.1 = true,
+            Some(l) => self
+                .labeled
+                .push((l.ident.to_string(), is_break, !is_break)),
         }
     }
-    let mut x = Exit {
-        returns,
-        found: false,
-        loops: 0,
-    };
-    x.visit_stmt(stmt);
-    x.found
+
+    /// Whether a `break` (`.0`) or `continue` (`.1`) labeled `label` leaves.
+    fn labeled(&self, label: &str) -> (bool, bool) {
+        self.labeled
+            .iter()
+            .filter(|(l, _, _)| l == label)
+            .fold((false, false), |(b, c), (_, x, y)| (b || *x, c || *y))
+    }
+}
+
+impl<'ast> Visit<'ast> for Exits {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        let label = match e {
+            Expr::Return(_) => {
+                self.returns = true;
+                None
+            }
+            Expr::Break(b) => {
+                self.exit(b.label.as_ref(), true);
+                None
+            }
+            Expr::Continue(c) => {
+                self.exit(c.label.as_ref(), false);
+                None
+            }
+            Expr::ForLoop(f) => Some(&f.label),
+            Expr::While(w) => Some(&w.label),
+            Expr::Loop(l) => Some(&l.label),
+            Expr::Closure(_) => return,
+            _ => None,
+        };
+        match label {
+            Some(label) => {
+                let name = label.as_ref().map(|l| l.name.ident.to_string());
+                self.inner.push(name);
+                syn::visit::visit_expr(self, e);
+                self.inner.pop();
+            }
+            None => syn::visit::visit_expr(self, e),
+        }
+    }
+}
+
+/// The exits a loop's body makes to the loop itself, `(break, continue)`:
+/// plain ones outside inner loops, and those labeled with its label.
+pub(super) fn loop_exits(body: &Block, label: Option<&syn::Label>) -> (bool, bool) {
+    let mut x = Exits::default();
+    x.visit_block(body);
+    let (mut b, mut c) = x.plain;
+    if let Some(l) = label {
+        let (lb, lc) = x.labeled(&l.name.ident.to_string());
+        b |= lb;
+        c |= lc;
+    }
+    (b, c)
+}
+
+/// The exits a loop's body makes to an enclosing loop labeled `label`,
+/// `(break, continue)`.
+pub(super) fn labeled_exits(body: &Block, label: &str) -> (bool, bool) {
+    let mut x = Exits::default();
+    x.visit_block(body);
+    x.labeled(label)
 }
 
 /// Whether an expression in tail position produces a value (rather than being
@@ -120,10 +204,13 @@ pub(super) fn yields_value(e: &Expr) -> bool {
         }
     }
     match e {
+        // A branch may end in `return`, `break` or `continue` (type `!`):
+        // the `if` or `match` yields a value if any branch does.
         Expr::If(i) => match &i.else_branch {
             None => false,
-            Some(_) => block_yields(&i.then_branch),
+            Some((_, e)) => block_yields(&i.then_branch) || yields_value(e),
         },
+        Expr::Match(m) => m.arms.iter().any(|a| yields_value(&a.body)),
         Expr::Block(b) => block_yields(&b.block),
         Expr::ForLoop(_)
         | Expr::While(_)
@@ -135,9 +222,4 @@ pub(super) fn yields_value(e: &Expr) -> bool {
         Expr::Binary(b) => compound_op(&b.op).is_none(),
         _ => true,
     }
-}
-
-/// Whether a statement contains a `break` of the loop around it.
-pub(super) fn may_exit_break(stmt: &SynStmt) -> bool {
-    exits(stmt, false)
 }

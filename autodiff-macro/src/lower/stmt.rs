@@ -3,7 +3,7 @@
 //! assignment.
 
 use super::scan::{may_exit, yields_value};
-use super::{Binding, Form, Lower};
+use super::{Binding, Form, Lower, View};
 use crate::ast::{float_type, ident_name, is_bool_type, is_int_type};
 use crate::ir::{Inst, Stmt, Ty, ValueId};
 use crate::op::Op;
@@ -128,36 +128,84 @@ impl Lower<'_> {
             return;
         }
         let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
+        // `let r = &x[i];`, `let t = &w[1..];`: a shared reference reads the
+        // place, which nothing can write while the reference lives.
+        let (init_expr, by_ref) = match &*init.expr {
+            Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
+            Expr::Reference(r) => {
+                self.cx.error_spanned_by(
+                    r.mutability,
+                    "#[grad] does not support `&mut` references; write to the variable or element itself",
+                );
+                self.bind_poisoned(pat);
+                return;
+            }
+            e => (e, false),
+        };
         // Local arrays: `let mut s = [0.0; 3];`, `let a = [x, y];`
-        if let Expr::Array(_) | Expr::Repeat(_) = &*init.expr {
-            let arr = self.local_array(&init.expr);
+        if let Expr::Array(_) | Expr::Repeat(_) = init_expr {
+            let arr = self.array_expr(init_expr);
+            if mutable {
+                self.mut_arrays.insert(arr);
+            }
             self.bind_pat(pat, arr, mutable);
             return;
         }
-        // A row view: `let row = w[i];` of an immutable array.
-        if let Expr::Index(ix) = &*init.expr
-            && !mutable
-            && let Pat::Ident(p) = pat
-            && self.is_row(ix)
-            && let Some(Binding::View { arr, prefix }) = self.place(ix, true)
+        // A whole array or a row (`let row = w[i];`): the same place when
+        // nothing can write to it, else a copy of its elements.
+        if self.names_array(init_expr)
+            && let Some(view) = self.array_view(init_expr)
         {
-            let scope = self.scopes.last_mut().expect("scope");
-            scope.insert(ident_name(&p.ident), Binding::View { arr, prefix });
+            let param = matches!(self.func.inst(view.arr), Inst::ArrayParam(_));
+            let alias = by_ref
+                || (!mutable && !self.mut_arrays.contains(&view.arr))
+                // A slice or `Vec` parameter moved or borrowed again.
+                || (param && !self.array_lens.contains_key(&view.arr));
+            if alias {
+                self.bind_view(pat, view);
+            } else {
+                let arr = self.copy_array(&view, init_expr);
+                if mutable {
+                    self.mut_arrays.insert(arr);
+                }
+                self.bind_pat(pat, arr, mutable);
+            }
             return;
         }
-        let mut value = self.expr(&init.expr);
+        let mut value = self.expr(init_expr);
         if let Some(ty) = ty {
             self.check_type(ty, value);
         }
         if self.form == Form::Structured && (mutable || self.mutable.contains(&value)) {
             // A variable of its own: a copy that assignments can overwrite, or
             // a snapshot of another mutable variable.
+            let poisoned = self.poisoned(&[value]);
             value = self.def(Inst::Copy(value), init.expr.span());
             if mutable {
                 self.mutable.insert(value);
             }
+            if poisoned {
+                self.poisoned.insert(value);
+            }
         }
         self.bind_pat(pat, value, mutable);
+    }
+
+    /// Binds a pattern (`row`, `_`) to an array place.
+    fn bind_view(&mut self, pat: &Pat, view: View) {
+        match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                let scope = self.scopes.last_mut().expect("scope");
+                scope.insert(ident_name(&p.ident), Binding::View(view));
+            }
+            Pat::Wild(_) => {}
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "this pattern is not supported in #[grad] functions; bind a single name",
+                );
+            }
+        }
     }
 
     /// Binds one pattern (`x`, `mut x`, `_`) to a value.
@@ -218,6 +266,7 @@ impl Lower<'_> {
     /// Checks a `let` type annotation against the value's type.
     fn check_type(&mut self, ty: &syn::Type, value: ValueId) {
         let ok = match self.func.ty(value) {
+            _ if self.poisoned(&[value]) => true,
             Ty::Float => float_type(ty) == Some(self.func.float),
             Ty::Int => is_int_type(ty),
             Ty::Bool => is_bool_type(ty),
@@ -234,8 +283,9 @@ impl Lower<'_> {
         }
     }
 
-    // Input: `s = e;`, `s += e;`, `s[j] += e;`, `return e;`, `if …`, `for …`, `e;`
-    fn stmt_expr(&mut self, e: &Expr) {
+    // Input: `s = e;`, `s += e;`, `s[j] += e;`, `return e;`, `if …`, `for …`,
+    //        `break;`, `continue;`, `e;`
+    pub(super) fn stmt_expr(&mut self, e: &Expr) {
         match e {
             Expr::Assign(a) => {
                 let value = self.expr(&a.right);
@@ -252,10 +302,16 @@ impl Lower<'_> {
             Expr::If(i) => {
                 self.if_expr(i, false);
             }
+            Expr::Match(m) => {
+                self.match_expr(m, false);
+            }
+            // `()`, as in an empty `match` arm `_ => ()`.
+            Expr::Tuple(t) if t.elems.is_empty() => {}
             Expr::ForLoop(f) => self.for_loop(f),
             Expr::While(w) => self.while_loop(w),
             Expr::Loop(l) => self.loop_expr(l),
             Expr::Break(b) => self.break_expr(b),
+            Expr::Continue(c) => self.continue_expr(c),
             Expr::Block(b) if b.label.is_none() => {
                 self.scopes.push(HashMap::new());
                 self.stmts(&b.block.stmts, false);
@@ -290,6 +346,11 @@ impl Lower<'_> {
                 value: var,
                 mutable: true,
             }) => {
+                if self.poisoned(&[var, value]) {
+                    // Its type is unknown from here on: no more errors on it.
+                    self.poisoned.insert(var);
+                    return;
+                }
                 if self.func.ty(var) != self.func.ty(value) {
                     self.cx
                         .error_spanned_by(target, "assignment changes the type of the variable");

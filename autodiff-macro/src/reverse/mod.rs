@@ -16,9 +16,14 @@
 //! first and then one gradient per differentiated parameter in
 //! [`Func::outputs`].
 
+mod buffers;
+mod fuse;
+mod stores;
 mod straight;
 mod structured;
 mod tape;
+
+pub use tape::is_const_expr;
 
 use crate::ir::{Arg, Func, Inst, Ty, ValueId};
 

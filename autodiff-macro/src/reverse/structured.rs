@@ -12,9 +12,11 @@
 //! replay them as a counted loop. Array reads scatter into adjoint arrays and
 //! array writes gather from them. Values never overwritten are never taped.
 
+use super::buffers::Buffers;
+use super::fuse::{self, Candidate};
 use super::tape::{
-    augment, find_recomputable, in_loop_def, make_counters, nested_calls, nested_defs, overwritten,
-    push_tuples, reads,
+    Place, augment, find_recomputable, in_loop_def, make_counters, nested_calls, nested_defs,
+    overwritten, push_tuples, reads,
 };
 use super::{differentiable_slots, wrt_params};
 use crate::analysis::{self, walk};
@@ -40,6 +42,54 @@ struct Sweep<'a> {
     /// Per `for` loop (by its variable): the values of its body that the
     /// reverse sweep computes again instead of taping them.
     recompute: HashMap<ValueId, Vec<ValueId>>,
+    /// Loops (by variable) whose trips are reversed inside the forward
+    /// sweep, with the variables each sums into.
+    fused: HashMap<ValueId, Vec<ValueId>>,
+    /// The sums of the fused loop being reversed: their pops are not in its
+    /// trips but around the whole loop.
+    sums: HashSet<ValueId>,
+    /// The reversed body of each fused loop, which the forward sweep runs.
+    fused_bodies: HashMap<ValueId, Vec<Stmt>>,
+    /// Where in the forward sweep the statement being reversed is.
+    path: Path,
+    /// Each value the reverse sweep reads, with the forward statements whose
+    /// reverse reads it.
+    read_sites: HashMap<ValueId, Vec<Path>>,
+}
+
+/// One level of the position of a statement: its index in its block, the
+/// nested block of it the position goes on into (0 for a branch's `then`,
+/// a loop's body, a `while` head; 1 for `else`, a `while` body), and
+/// whether that statement repeats (a loop not fused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Level {
+    index: usize,
+    block: usize,
+    repeats: bool,
+}
+
+/// The position of a statement in the forward sweep, outermost level first.
+type Path = Vec<Level>;
+
+/// Whether the statement at `a` can run after the one at `s` in the forward
+/// sweep (in program order, or in a later trip of a loop around both); a
+/// statement nested in `s` runs after `s` reads its condition or bounds.
+fn after(a: &[Level], s: &[Level]) -> bool {
+    let (Some(x), Some(y)) = (a.first(), s.first()) else {
+        return false;
+    };
+    if x.index != y.index {
+        return x.index > y.index;
+    }
+    if a.len() == 1 || s.len() == 1 {
+        // The same statement, or `a` nested in `s`.
+        return a.len() > s.len();
+    }
+    if x.repeats {
+        return true;
+    }
+    // Two branches of one `if` never both run (outside loops).
+    x.block == y.block && after(&a[1..], &s[1..])
 }
 
 impl Sweep<'_> {
@@ -74,10 +124,41 @@ impl Sweep<'_> {
     /// The reverse of a block: its statements' adjoints, last first.
     fn block(&mut self, fwd: &[Stmt]) -> Vec<Stmt> {
         let mut out = Vec::new();
-        for stmt in fwd.iter().rev() {
+        for (index, stmt) in fwd.iter().enumerate().rev() {
+            self.path.push(Level {
+                index,
+                block: 0,
+                repeats: false,
+            });
+            let from = out.len();
             self.stmt(stmt, &mut out);
+            if matches!(
+                stmt,
+                Stmt::Def(_) | Stmt::Assign { .. } | Stmt::Store { .. }
+            ) {
+                let read = reads(&self.out, &out[from..]);
+                self.read_at(read);
+            }
+            self.path.pop();
         }
         out
+    }
+
+    /// Records that the statement being reversed reads `values`.
+    fn read_at(&mut self, values: impl IntoIterator<Item = ValueId>) {
+        for v in values {
+            self.read_sites
+                .entry(v)
+                .or_default()
+                .push(self.path.clone());
+        }
+    }
+
+    /// Enters nested block `block` of the statement being reversed.
+    fn enter(&mut self, block: usize, repeats: bool) {
+        let level = self.path.last_mut().expect("inside a block");
+        level.block = block;
+        level.repeats = repeats;
     }
 
     fn stmt(&mut self, stmt: &Stmt, out: &mut Vec<Stmt>) {
@@ -133,7 +214,7 @@ impl Sweep<'_> {
                         });
                     }
                 }
-                if self.taped.contains(dst) {
+                if self.taped.contains(dst) && !self.sums.contains(dst) {
                     out.push(Stmt::Pop(*dst));
                 }
             }
@@ -159,9 +240,12 @@ impl Sweep<'_> {
                 });
             }
             Stmt::If { cond, then, els } => {
+                self.enter(0, false);
                 let then = self.block(then);
+                self.enter(1, false);
                 let els = self.block(els);
                 if !then.is_empty() || !els.is_empty() {
+                    self.read_at([*cond]);
                     out.push(Stmt::If {
                         cond: *cond,
                         then,
@@ -175,15 +259,40 @@ impl Sweep<'_> {
                 end,
                 rev,
                 body,
+            } if self.fused.contains_key(var) => {
+                // Reversed trip by trip inside the forward sweep: here only
+                // the values its sums had before it.
+                self.enter(0, false);
+                let reductions = self.fused[var].clone();
+                self.sums = reductions.iter().copied().collect();
+                let reversed = self.block(body);
+                self.sums.clear();
+                self.fused_bodies.insert(*var, reversed);
+                for s in reductions {
+                    if self.taped.contains(&s) {
+                        out.push(Stmt::Pop(s));
+                    }
+                }
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body,
             } => {
                 self.loop_depth += 1;
+                self.enter(0, true);
                 let mut reversed = self.block(body);
                 self.loop_depth -= 1;
                 if !reversed.is_empty() {
+                    self.read_at([*start, *end]);
                     // Values cheaper to compute again than to tape: recompute
                     // them at the top of each reversed trip.
                     if let Some(values) = self.recompute.get(var) {
                         let mut again: Vec<Stmt> = values.iter().map(|v| Stmt::Def(*v)).collect();
+                        let read = reads(&self.out, &again);
+                        self.read_at(read);
                         again.append(&mut reversed);
                         reversed = again;
                     }
@@ -198,10 +307,12 @@ impl Sweep<'_> {
             }
             Stmt::While { cond, body, .. } => {
                 self.loop_depth += 1;
+                self.enter(1, true);
                 let body = self.block(body);
                 self.loop_depth -= 1;
                 let count = self.counters[cond];
                 if !body.is_empty() {
+                    self.read_at([count]);
                     let span = self.fwd.span(*cond);
                     let index = self.out.passive.len();
                     self.out
@@ -285,9 +396,12 @@ impl Sweep<'_> {
                     self.out.tys[partial.index()] = self.fwd.ty(arg);
                     out.push(Stmt::Def(partial));
                     if self.fwd.ty(arg) == Ty::Array {
+                        // The argument of this slot: one array may be passed
+                        // twice (`g(&w[0], &w[1])`, `g(&x[1..], &x[..n])`).
                         let prefix = args
                             .iter()
-                            .find(|a| a.value == arg)
+                            .filter(|a| matches!(self.fwd.ty(a.value), Ty::Float | Ty::Array))
+                            .nth(slot - 1)
                             .map(|a| a.prefix.clone())
                             .unwrap_or_default();
                         out.push(Stmt::AddScaled {
@@ -315,7 +429,9 @@ impl Sweep<'_> {
 
 // Input:  for %i in %s..%e { %t = load %x[%i]; %u = mul %acc, %t; %acc := %u }
 // Output: the forward sweep with `push %t`, `push %acc` …, then the adjoints of
-//         every active value and `for %i in %s..%e rev { … pop %acc … }`.
+//         every active value and `for %i in %s..%e rev { … pop %acc … }`;
+//         a sum reduction `for %i { …; %s := %s + %e }` instead runs as one
+//         loop whose trips compute their forward body and then its adjoint.
 pub fn reverse(forward: &Func) -> Func {
     let mut out = forward.clone();
     let mut counters = HashMap::new();
@@ -326,11 +442,14 @@ pub fn reverse(forward: &Func) -> Func {
     let mut decls = Vec::new();
     let mut sorted: Vec<ValueId> = active.iter().copied().collect();
     sorted.sort();
+    let params: HashSet<ValueId> = wrt_params(forward).into_iter().flatten().collect();
     for v in sorted {
         let span = forward.span(v);
         let d = match forward.ty(v) {
             Ty::Array => out.push(Inst::ZeroLike(v), span),
-            _ => out.push(Inst::Zero, span),
+            // A gradient the function returns starts at +0.0, as written.
+            _ if params.contains(&v) => out.push(Inst::Zero, span),
+            _ => out.push(Inst::NegZero, span),
         };
         if let Some(name) = &forward.names[v.index()] {
             out.names[d.index()] = Some(format!("∂{name}"));
@@ -347,10 +466,13 @@ pub fn reverse(forward: &Func) -> Func {
             assigned.insert(*dst);
         }
     });
-    find_recomputable(forward, &forward.body, &assigned, &mut recompute);
-    // Calls inside loops or branches keep their tuples on a tape of their own.
-    let mut tuple_taped = HashSet::new();
-    nested_calls(forward, &forward.body, 0, &active, &mut tuple_taped);
+    let nothing = HashSet::new();
+    let place = Place {
+        fused: &nothing,
+        repeating: false,
+        stored_after: &nothing,
+    };
+    find_recomputable(forward, &forward.body, &assigned, place, &mut recompute);
     for (i, inst) in forward.insts.iter().enumerate() {
         if let Inst::Call { callee, args, .. } = inst {
             out.insts[i] = Inst::Call {
@@ -360,6 +482,43 @@ pub fn reverse(forward: &Func) -> Func {
             };
         }
     }
+    let mut sweep = Sweep {
+        fwd: forward,
+        out,
+        active: active.clone(),
+        adj: adj.clone(),
+        taped: HashSet::new(),
+        counters: counters.clone(),
+        loop_depth: 0,
+        tuple_taped: HashSet::new(),
+        recompute: recompute.clone(),
+        fused: HashMap::new(),
+        sums: HashSet::new(),
+        fused_bodies: HashMap::new(),
+        path: Vec::new(),
+        read_sites: HashMap::new(),
+    };
+    // Sum reductions whose adjoints are known ahead of them: fused.
+    let mut seeds = HashMap::new();
+    let mut fused_sums = HashMap::new();
+    for candidate in fuse::candidates(forward) {
+        if let Some(seed) = sweep.seed(&candidate, &assigned) {
+            seeds.insert(candidate.var, seed);
+            fused_sums.insert(candidate.var, candidate.reductions);
+        }
+    }
+    let fused: HashSet<ValueId> = seeds.keys().copied().collect();
+    // What to compute again, now that fused trips are reversed in place.
+    let mut recompute = HashMap::new();
+    let place = Place {
+        fused: &fused,
+        repeating: false,
+        stored_after: &nothing,
+    };
+    find_recomputable(forward, &forward.body, &assigned, place, &mut recompute);
+    // Calls inside loops or branches keep their tuples on a tape of their own.
+    let mut tuple_taped = HashSet::new();
+    nested_calls(forward, &forward.body, 0, &active, &fused, &mut tuple_taped);
     // First pass: what the reverse sweep reads, to know what to tape.
     let reads_of = |taped: HashSet<ValueId>, out: Func| {
         let mut sweep = Sweep {
@@ -372,31 +531,55 @@ pub fn reverse(forward: &Func) -> Func {
             loop_depth: 0,
             tuple_taped: tuple_taped.clone(),
             recompute: recompute.clone(),
+            fused: fused_sums.clone(),
+            sums: HashSet::new(),
+            fused_bodies: HashMap::new(),
+            path: Vec::new(),
+            read_sites: HashMap::new(),
         };
         let body = sweep.block(&forward.body);
-        (body, sweep.out)
+        (body, sweep.fused_bodies, sweep.read_sites, sweep.out)
     };
     // Taping a value can make the reverse sweep read more (a branch around a
     // pop reads its condition): repeat until nothing new needs the tape.
+    let out = sweep.out;
     let mut over = HashSet::new();
-    overwritten(forward, &forward.body, false, &mut over);
+    overwritten(forward, &forward.body, &fused, &mut over);
     for values in recompute.values() {
         for v in values {
             over.remove(v);
         }
     }
+    // Where each of those is overwritten: an assignment, or a definition
+    // that the next trip of a loop around it repeats.
+    let mut overwrites: HashMap<ValueId, Vec<Path>> = HashMap::new();
+    overwrite_sites(
+        &forward.body,
+        &fused,
+        &over,
+        &mut Vec::new(),
+        &mut overwrites,
+    );
     let mut taped: HashSet<ValueId> = HashSet::new();
     loop {
-        let (draft, draft_func) = reads_of(taped.clone(), out.clone());
-        let read = reads(&draft_func, &draft);
+        let (_, _, read_sites, _) = reads_of(taped.clone(), out.clone());
+        let read: HashSet<ValueId> = read_sites.keys().copied().collect();
+        // Taped: values the reverse of a statement reads that something
+        // overwrites after that statement has run.
         let mut next: HashSet<ValueId> = over
-            .intersection(&read)
+            .iter()
             .copied()
             .filter(|v| forward.ty(*v) != Ty::Tuple)
+            .filter(|v| {
+                let (Some(reads), Some(writes)) = (read_sites.get(v), overwrites.get(v)) else {
+                    return false;
+                };
+                reads.iter().any(|s| writes.iter().any(|a| after(a, s)))
+            })
             .collect();
         for c in counters.values() {
             // A trip counter is overwritten when its loop runs again.
-            if read.contains(c) && in_loop_def(&forward.body, *c, &counters) {
+            if read.contains(c) && in_loop_def(&forward.body, *c, &counters, &fused) {
                 next.insert(*c);
             }
         }
@@ -405,11 +588,79 @@ pub fn reverse(forward: &Func) -> Func {
         }
         taped = next;
     }
-    let (backward, mut out) = reads_of(taped.clone(), out);
-    let mut body = augment(&out, &forward.body, &taped, &counters, false);
+    let (mut backward, mut fused_bodies, _, mut out) = reads_of(taped.clone(), out);
+    let mut body = augment(&out, &forward.body, &taped, &counters, &fused_sums, false);
     body = push_tuples(&out, body, &tuple_taped);
-    let mut hoisted = Vec::new();
-    nested_defs(&out, &body, 0, &mut hoisted);
+    // Tapes as slots and buffers indexed by the trip where they fit.
+    let mut buffers = Buffers {
+        func: &mut out,
+        fused: &fused,
+        top: Vec::new(),
+        hoisted: Vec::new(),
+    };
+    for stmt in body.iter_mut() {
+        if let Stmt::For {
+            var, body: trip, ..
+        } = stmt
+            && let Some(reversed) = fused_bodies.get_mut(var)
+        {
+            buffers.region(trip, reversed, false);
+        }
+    }
+    buffers.region(&mut body, &mut backward, true);
+    let (top, slots) = (buffers.top, buffers.hoisted);
+    body.splice(0..0, top);
+    // Each fused loop: its reductions' adjoints, then trips that run
+    // forward and back, then those adjoints reset for the reverse sweep.
+    if !fused.is_empty() {
+        let mut spliced = Vec::new();
+        for stmt in body {
+            let Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body: mut trip,
+            } = stmt
+            else {
+                spliced.push(stmt);
+                continue;
+            };
+            let Some((seed_block, seeds)) = seeds.remove(&var) else {
+                spliced.push(Stmt::For {
+                    var,
+                    start,
+                    end,
+                    rev,
+                    body: trip,
+                });
+                continue;
+            };
+            // The adjoints are declared ahead of the first fused loop.
+            spliced.append(&mut decls);
+            spliced.extend(seed_block);
+            for (d, seed) in &seeds {
+                spliced.push(Stmt::AddAssign {
+                    dst: *d,
+                    src: *seed,
+                });
+            }
+            trip.extend(fused_bodies.remove(&var).unwrap_or_default());
+            spliced.push(Stmt::For {
+                var,
+                start,
+                end,
+                rev,
+                body: trip,
+            });
+            for (d, _) in &seeds {
+                spliced.push(Stmt::Clear(*d));
+            }
+        }
+        body = spliced;
+    }
+    let mut hoisted = slots;
+    nested_defs(&out, &body, 0, &fused, &mut hoisted);
     body.extend(decls);
     let ret = forward.outputs[0];
     if let Some(dret) = adj.get(&ret) {
@@ -449,5 +700,145 @@ pub fn reverse(forward: &Func) -> Func {
     out.hoisted = hoisted;
     out.adjoints = adj.into_iter().collect();
     out.adjoints.sort();
+    // Gradients of array parameters: each element stored once, where it can be.
+    super::stores::rewrite(&mut out);
     out
+}
+
+/// The positions of the statements that overwrite each value of `of`: its
+/// assignments, and its definitions inside loops (repeated by the next trip).
+fn overwrite_sites(
+    block: &[Stmt],
+    fused: &HashSet<ValueId>,
+    of: &HashSet<ValueId>,
+    path: &mut Path,
+    out: &mut HashMap<ValueId, Vec<Path>>,
+) {
+    for (index, stmt) in block.iter().enumerate() {
+        path.push(Level {
+            index,
+            block: 0,
+            repeats: false,
+        });
+        let in_loop = path.iter().any(|l| l.repeats);
+        match stmt {
+            Stmt::Assign { dst: v, .. } if of.contains(v) => {
+                out.entry(*v).or_default().push(path.clone());
+            }
+            Stmt::Def(v) if in_loop && of.contains(v) => {
+                out.entry(*v).or_default().push(path.clone());
+            }
+            Stmt::If { then, els, .. } => {
+                overwrite_sites(then, fused, of, path, out);
+                path.last_mut().expect("pushed").block = 1;
+                overwrite_sites(els, fused, of, path, out);
+            }
+            Stmt::For { var, body, .. } => {
+                path.last_mut().expect("pushed").repeats = !fused.contains(var);
+                overwrite_sites(body, fused, of, path, out);
+            }
+            Stmt::While { head, body, .. } => {
+                path.last_mut().expect("pushed").repeats = true;
+                overwrite_sites(head, fused, of, path, out);
+                path.last_mut().expect("pushed").block = 1;
+                overwrite_sites(body, fused, of, path, out);
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
+/// What runs ahead of a fused loop: statements computing the adjoint of
+/// each of its reductions, and those adjoints (with the variable each is
+/// added to).
+type Seed = (Vec<Stmt>, Vec<(ValueId, ValueId)>);
+
+impl Sweep<'_> {
+    // Input:  the candidate `for %i … { %s := %s + %e }` at position k, `ret %r`
+    // Output: the reverse sweep of the statements after it, cut down to what
+    //         the adjoint of `%s` depends on (`%d = -0.0; %d += 1 …`), with
+    //         fresh adjoint variables; `None` when it needs values the
+    //         forward sweep has not computed yet.
+    fn seed(&mut self, candidate: &Candidate, assigned: &HashSet<ValueId>) -> Option<Seed> {
+        let fwd = self.fwd;
+        let ret = fwd.outputs[0];
+        let reductions: Vec<ValueId> = candidate
+            .reductions
+            .iter()
+            .copied()
+            .filter(|s| self.is_active(*s))
+            .collect();
+        let saved = self.out.clone();
+        // A draft of the reversed tail, on adjoint variables of its own.
+        let real = std::mem::take(&mut self.adj);
+        let mut sorted: Vec<ValueId> = self.active.iter().copied().collect();
+        sorted.sort();
+        let mut fresh = HashMap::new();
+        for v in sorted {
+            let inst = match fwd.ty(v) {
+                Ty::Array => Inst::ZeroLike(v),
+                _ => Inst::NegZero,
+            };
+            fresh.insert(v, self.out.push(inst, fwd.span(v)));
+        }
+        self.adj = fresh.clone();
+        let mut draft = Vec::new();
+        if let Some(dret) = fresh.get(&ret) {
+            let one = self.out.lit(1.0, fwd.span(ret));
+            draft.push(Stmt::Def(one));
+            draft.push(Stmt::AddAssign {
+                dst: *dret,
+                src: one,
+            });
+        }
+        draft.extend(self.block(&fwd.body[candidate.pos + 1..]));
+        self.adj = real;
+        let outputs: Vec<ValueId> = reductions.iter().map(|s| fresh[s]).collect();
+        let result = fuse::slice(&self.out, &draft, &outputs).and_then(|(kept, live_in)| {
+            // Ahead of the loop: forward values computed already, and the
+            // fresh adjoint variables the kept statements use.
+            let fresh_vars: HashSet<ValueId> = fresh.values().copied().collect();
+            let mut again = Vec::new();
+            for v in &live_in {
+                if fresh_vars.contains(v) {
+                    continue;
+                }
+                if v.index() >= fwd.insts.len()
+                    || !fuse::available(fwd, *v, candidate.pos, assigned, &mut again)
+                {
+                    return None;
+                }
+            }
+            let mut used = HashSet::new();
+            walk(&kept, &mut |stmt| match stmt {
+                Stmt::AddAssign { dst, src } => {
+                    used.insert(*dst);
+                    used.insert(*src);
+                }
+                Stmt::Clear(v) => {
+                    used.insert(*v);
+                }
+                Stmt::Def(v) => used.extend(self.out.inst(*v).operands()),
+                _ => {}
+            });
+            let mut used: Vec<ValueId> = used.intersection(&fresh_vars).copied().collect();
+            used.sort();
+            let position = |v: &ValueId| {
+                fwd.body
+                    .iter()
+                    .position(|s| matches!(s, Stmt::Def(d) if d == v))
+            };
+            again.sort_by_key(position);
+            let mut block: Vec<Stmt> = again.into_iter().map(Stmt::Def).collect();
+            block.extend(used.into_iter().map(Stmt::Def));
+            block.extend(kept);
+            let seeds = reductions.iter().map(|s| (self.adj[s], fresh[s])).collect();
+            Some((block, seeds))
+        });
+        if result.is_none() {
+            self.out = saved;
+        }
+        result
+    }
 }

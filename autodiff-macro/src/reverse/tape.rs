@@ -12,72 +12,72 @@
 
 use crate::analysis::walk;
 use crate::ir::{Func, Inst, Piece, Stmt, Tape, Ty, ValueId};
+use crate::op::Op;
 use std::collections::{HashMap, HashSet};
 
 /// Every value the statements read.
 pub fn reads(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
     let mut set = HashSet::new();
-    let add_pieces = |set: &mut HashSet<ValueId>, pieces: &[Piece]| {
-        fn go(set: &mut HashSet<ValueId>, pieces: &[Piece]) {
-            for p in pieces {
-                match p {
-                    Piece::Value(v) => {
-                        set.insert(*v);
-                    }
-                    Piece::Paren(inner) | Piece::Bracket(inner) => go(set, inner),
-                    Piece::Tokens(_) => {}
-                }
-            }
-        }
-        go(set, pieces);
-    };
-    walk(block, &mut |stmt| match stmt {
+    walk(block, &mut |stmt| set.extend(stmt_reads(func, stmt)));
+    set
+}
+
+/// The values one statement reads itself (not those of the blocks nested
+/// in it): operands, values in passive source, stored values and indices,
+/// conditions and loop bounds.
+pub fn stmt_reads(func: &Func, stmt: &Stmt) -> Vec<ValueId> {
+    let mut out = Vec::new();
+    match stmt {
         Stmt::Def(v) => {
             let inst = func.inst(*v);
-            set.extend(inst.operands());
+            out.extend(inst.operands());
             if let Inst::Passive { index, .. } = inst {
-                add_pieces(&mut set, &func.passive[*index]);
+                collect_piece_values(&func.passive[*index], &mut out);
             }
         }
-        Stmt::Assign { src, .. } | Stmt::AddAssign { src, .. } => {
-            set.insert(*src);
-        }
+        Stmt::Assign { src, .. } | Stmt::AddAssign { src, .. } => out.push(*src),
         Stmt::Store { index, value, .. } | Stmt::AddStore { index, value, .. } => {
-            set.extend(index.iter().copied());
-            set.insert(*value);
+            out.extend(index.iter().copied());
+            out.push(*value);
         }
-        Stmt::ClearStore { index, .. } => set.extend(index.iter().copied()),
-        Stmt::If { cond, .. } => {
-            set.insert(*cond);
-        }
+        Stmt::ClearStore { index, .. } => out.extend(index.iter().copied()),
+        Stmt::If { cond, .. } => out.push(*cond),
         Stmt::For { start, end, .. } => {
-            set.insert(*start);
-            set.insert(*end);
+            out.push(*start);
+            out.push(*end);
         }
         _ => {}
-    });
-    set
+    }
+    out
 }
 
 /// Values defined inside loops, or assigned after their definition: the
 /// ones whose old values may be gone when the reverse sweep needs them.
 /// Loop variables are left out: the reverse loop recreates them. `while`
-/// heads are left out: the reverse sweep never replays them.
-pub fn overwritten(func: &Func, block: &[Stmt], in_loop: bool, set: &mut HashSet<ValueId>) {
+/// heads are left out: the reverse sweep never replays them. The body of a
+/// fused loop (by its variable, in `fused`) counts as straight code: each
+/// trip is reversed before the next one runs.
+pub fn overwritten(
+    func: &Func,
+    block: &[Stmt],
+    fused: &HashSet<ValueId>,
+    set: &mut HashSet<ValueId>,
+) {
     let mut assigned = HashSet::new();
     walk(block, &mut |stmt| {
         if let Stmt::Assign { dst, .. } = stmt {
             assigned.insert(*dst);
         }
     });
-    overwritten_in(func, block, in_loop, &assigned, set);
+    overwritten_in(func, block, false, &assigned, fused, set);
 }
 
-pub fn overwritten_in(
+fn overwritten_in(
     func: &Func,
     block: &[Stmt],
     in_loop: bool,
     assigned: &HashSet<ValueId>,
+    fused: &HashSet<ValueId>,
     set: &mut HashSet<ValueId>,
 ) {
     for stmt in block {
@@ -92,14 +92,43 @@ pub fn overwritten_in(
                 set.insert(*dst);
             }
             Stmt::If { then, els, .. } => {
-                overwritten_in(func, then, in_loop, assigned, set);
-                overwritten_in(func, els, in_loop, assigned, set);
+                overwritten_in(func, then, in_loop, assigned, fused, set);
+                overwritten_in(func, els, in_loop, assigned, fused, set);
             }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                overwritten_in(func, body, true, assigned, set)
+            Stmt::For { var, body, .. } => {
+                let in_loop = in_loop || !fused.contains(var);
+                overwritten_in(func, body, in_loop, assigned, fused, set)
             }
+            Stmt::While { body, .. } => overwritten_in(func, body, true, assigned, fused, set),
             _ => {}
         }
+    }
+}
+
+/// Whether `v` is an integer known at compile time: passive source made of
+/// literals, paths (constants in scope) and operators, with no parameter,
+/// `self`, method call, field or index in it. It can size an array.
+pub fn is_const_expr(func: &Func, v: ValueId) -> bool {
+    use proc_macro2::TokenTree;
+    fn plain(func: &Func, tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().all(|t| match t {
+            TokenTree::Ident(id) => {
+                let name = id.to_string();
+                name != "self" && !func.params.iter().any(|p| p.name == name)
+            }
+            TokenTree::Punct(p) => p.as_char() != '.',
+            TokenTree::Literal(_) => true,
+            TokenTree::Group(g) => {
+                g.delimiter() == proc_macro2::Delimiter::Parenthesis && plain(func, g.stream())
+            }
+        })
+    }
+    match func.inst(v) {
+        Inst::Passive { index, ty: Ty::Int } => func.passive[*index].iter().all(|p| match p {
+            Piece::Tokens(t) => plain(func, t.clone()),
+            _ => false,
+        }),
+        _ => false,
     }
 }
 
@@ -122,23 +151,50 @@ pub fn augment(
     block: &[Stmt],
     taped: &HashSet<ValueId>,
     counters: &HashMap<ValueId, ValueId>,
+    fused: &HashMap<ValueId, Vec<ValueId>>,
     in_loop: bool,
 ) -> Vec<Stmt> {
+    augment_in(
+        forward,
+        block,
+        taped,
+        counters,
+        fused,
+        in_loop,
+        &HashSet::new(),
+    )
+}
+
+/// [`augment`] inside a fused loop that sums into the variables `sums`:
+/// their old values are saved once around the whole loop (trips reversed
+/// inside it must not restore them, or they would undo the sum).
+fn augment_in(
+    forward: &Func,
+    block: &[Stmt],
+    taped: &HashSet<ValueId>,
+    counters: &HashMap<ValueId, ValueId>,
+    fused: &HashMap<ValueId, Vec<ValueId>>,
+    in_loop: bool,
+    sums: &HashSet<ValueId>,
+) -> Vec<Stmt> {
     let mut out = Vec::new();
+    let augment = |block: &[Stmt], in_loop: bool, sums: &HashSet<ValueId>| {
+        augment_in(forward, block, taped, counters, fused, in_loop, sums)
+    };
     for stmt in block {
         match stmt {
             Stmt::Def(v) if in_loop && taped.contains(v) => {
                 out.push(Stmt::Push(*v));
                 out.push(stmt.clone());
             }
-            Stmt::Assign { dst: v, .. } if taped.contains(v) => {
+            Stmt::Assign { dst: v, .. } if taped.contains(v) && !sums.contains(v) => {
                 out.push(Stmt::Push(*v));
                 out.push(stmt.clone());
             }
             Stmt::If { cond, then, els } => out.push(Stmt::If {
                 cond: *cond,
-                then: augment(forward, then, taped, counters, in_loop),
-                els: augment(forward, els, taped, counters, in_loop),
+                then: augment(then, in_loop, sums),
+                els: augment(els, in_loop, sums),
             }),
             Stmt::For {
                 var,
@@ -147,7 +203,18 @@ pub fn augment(
                 rev,
                 body,
             } => {
-                let body = augment(forward, body, taped, counters, true);
+                let body = match fused.get(var) {
+                    Some(reductions) => {
+                        for s in reductions {
+                            if taped.contains(s) {
+                                out.push(Stmt::Push(*s));
+                            }
+                        }
+                        let sums = reductions.iter().copied().collect();
+                        augment(body, in_loop, &sums)
+                    }
+                    None => augment(body, true, sums),
+                };
                 // The trip count is known: reserve the tape up front.
                 let per_trip = pushes_per_trip(forward, &body);
                 if !per_trip.is_empty() {
@@ -171,7 +238,7 @@ pub fn augment(
                     out.push(Stmt::Push(count));
                 }
                 out.push(Stmt::Def(count));
-                let mut body = augment(forward, body, taped, counters, true);
+                let mut body = augment(body, true, sums);
                 body.push(Stmt::Count(count));
                 out.push(Stmt::While {
                     head: head.clone(),
@@ -185,34 +252,125 @@ pub fn augment(
     out
 }
 
+/// Operations too costly to compute again in the reverse sweep when their
+/// loop can keep them in a buffer on the stack instead.
+fn costly(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Exp | Exp2
+            | ExpM1
+            | Ln
+            | Ln1p
+            | Log
+            | Log2
+            | Log10
+            | Cbrt
+            | Powi
+            | Powf
+            | Sin
+            | Cos
+            | Tan
+            | Asin
+            | Acos
+            | Atan
+            | Atan2
+            | Sinh
+            | Cosh
+            | Tanh
+            | Asinh
+            | Acosh
+            | Atanh
+            | Hypot
+    )
+}
+
+/// The arrays that statements store into.
+fn stores(block: &[Stmt]) -> HashSet<ValueId> {
+    let mut out = HashSet::new();
+    walk(block, &mut |s| {
+        if let Stmt::Store { arr, .. } = s {
+            out.insert(*arr);
+        }
+    });
+    out
+}
+
+/// Where [`find_recomputable`] is.
+#[derive(Clone, Copy)]
+pub struct Place<'a> {
+    /// Fused loops, by variable: their trips are reversed in place.
+    pub fused: &'a HashSet<ValueId>,
+    /// Whether a loop around (not fused) repeats what is here.
+    pub repeating: bool,
+    /// Arrays stored between here and the reverse of here, outside the
+    /// block: what a reversed loop reads from them may have changed.
+    pub stored_after: &'a HashSet<ValueId>,
+}
+
 /// For every `for` loop: the values defined at the top level of its body
 /// that are pure functions of loop variables, values defined outside the
-/// loop that nothing reassigns, elements of parameter arrays (which never
-/// change) and each other, in the order they are defined.
+/// loop that it does not assign, elements of parameter arrays (which never
+/// change) and of local arrays that nothing stores into until the loop's
+/// reverse, and each other, in the order they are defined. A costly
+/// operation is left out (kept on the loop's tape instead) where that tape
+/// is a buffer on the stack: a loop with constant bounds that runs once
+/// (not in a loop that is not fused).
 pub fn find_recomputable(
     func: &Func,
     block: &[Stmt],
     assigned: &HashSet<ValueId>,
+    place: Place,
     out: &mut HashMap<ValueId, Vec<ValueId>>,
 ) {
-    for stmt in block {
+    for (k, stmt) in block.iter().enumerate() {
+        let mut later = stores(&block[k + 1..]);
+        later.extend(place.stored_after.iter().copied());
         match stmt {
-            Stmt::For { var, body, .. } => {
+            Stmt::For { var, body, .. } if place.fused.contains(var) => {
+                let inner = Place {
+                    stored_after: &HashSet::new(),
+                    ..place
+                };
+                find_recomputable(func, body, assigned, inner, out);
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                body,
+                ..
+            } => {
                 let mut inside = HashSet::new();
-                walk(body, &mut |s| {
-                    if let Stmt::Def(v) = s {
+                let mut assigned_in = HashSet::new();
+                walk(body, &mut |s| match s {
+                    Stmt::Def(v) => {
                         inside.insert(*v);
                     }
+                    Stmt::Assign { dst, .. } => {
+                        assigned_in.insert(*dst);
+                    }
+                    _ => {}
                 });
+                let mut unstable = stores(body);
+                unstable.extend(later.iter().copied());
+                let stack =
+                    !place.repeating && is_const_expr(func, *start) && is_const_expr(func, *end);
                 let mut ok: HashSet<ValueId> = HashSet::new();
                 let mut order = Vec::new();
                 for s in body {
                     let Stmt::Def(v) = s else { continue };
                     let inst = func.inst(*v);
                     let pure = match inst {
-                        Inst::Op { .. } | Inst::Lit { .. } | Inst::Extern(_) => true,
-                        Inst::Passive { .. } => true,
-                        Inst::Load { arr, .. } => matches!(func.inst(*arr), Inst::ArrayParam(_)),
+                        Inst::Op { op, .. } => !(stack && costly(*op)),
+                        Inst::Lit { .. } | Inst::Extern(_) | Inst::Passive { .. } => true,
+                        Inst::Load { arr, .. } => match func.inst(*arr) {
+                            Inst::ArrayParam(_) => true,
+                            Inst::ArrayRepeat { .. } | Inst::ArrayList(_) => {
+                                !inside.contains(arr) && !unstable.contains(arr)
+                            }
+                            _ => false,
+                        },
                         _ => false,
                     };
                     if !pure || assigned.contains(v) {
@@ -225,7 +383,7 @@ pub fn find_recomputable(
                     let available = operands.iter().all(|o| {
                         *o == *var
                             || ok.contains(o)
-                            || (!inside.contains(o) && !assigned.contains(o))
+                            || (!inside.contains(o) && !assigned_in.contains(o))
                     });
                     if available {
                         ok.insert(*v);
@@ -233,13 +391,32 @@ pub fn find_recomputable(
                     }
                 }
                 out.insert(*var, order);
-                find_recomputable(func, body, assigned, out);
+                let inner = Place {
+                    repeating: true,
+                    stored_after: &unstable,
+                    ..place
+                };
+                find_recomputable(func, body, assigned, inner, out);
             }
             Stmt::If { then, els, .. } => {
-                find_recomputable(func, then, assigned, out);
-                find_recomputable(func, els, assigned, out);
+                let inner = Place {
+                    stored_after: &later,
+                    ..place
+                };
+                find_recomputable(func, then, assigned, inner, out);
+                find_recomputable(func, els, assigned, inner, out);
             }
-            Stmt::While { body, .. } => find_recomputable(func, body, assigned, out),
+            Stmt::While { head, body, .. } => {
+                let mut unstable = stores(head);
+                unstable.extend(stores(body));
+                unstable.extend(later.iter().copied());
+                let inner = Place {
+                    repeating: true,
+                    stored_after: &unstable,
+                    ..place
+                };
+                find_recomputable(func, body, assigned, inner, out);
+            }
             _ => {}
         }
     }
@@ -261,6 +438,7 @@ pub fn nested_calls(
     block: &[Stmt],
     depth: usize,
     active: &HashSet<ValueId>,
+    fused: &HashSet<ValueId>,
     out: &mut HashSet<ValueId>,
 ) {
     for stmt in block {
@@ -273,11 +451,15 @@ pub fn nested_calls(
                 out.insert(*v);
             }
             Stmt::If { then, els, .. } => {
-                nested_calls(func, then, depth + 1, active, out);
-                nested_calls(func, els, depth + 1, active, out);
+                nested_calls(func, then, depth + 1, active, fused, out);
+                nested_calls(func, els, depth + 1, active, fused, out);
+            }
+            // A fused loop reverses each trip in the same block.
+            Stmt::For { var, body, .. } if fused.contains(var) => {
+                nested_calls(func, body, depth, active, fused, out)
             }
             Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                nested_calls(func, body, depth + 1, active, out)
+                nested_calls(func, body, depth + 1, active, fused, out)
             }
             _ => {}
         }
@@ -322,19 +504,29 @@ pub fn pushes_per_trip(func: &Func, body: &[Stmt]) -> Vec<(Tape, usize)> {
 
 /// Values defined inside nested blocks of the forward sweep: codegen declares
 /// them at the top so the reverse sweep can read them.
-pub fn nested_defs(func: &Func, block: &[Stmt], depth: usize, out: &mut Vec<ValueId>) {
+pub fn nested_defs(
+    func: &Func,
+    block: &[Stmt],
+    depth: usize,
+    fused: &HashSet<ValueId>,
+    out: &mut Vec<ValueId>,
+) {
     for stmt in block {
         match stmt {
             // A call's tuple stays local: its reverse takes it from a tape.
             Stmt::Def(v) if depth > 0 && func.ty(*v) != Ty::Tuple => out.push(*v),
             Stmt::If { then, els, .. } => {
-                nested_defs(func, then, depth + 1, out);
-                nested_defs(func, els, depth + 1, out);
+                nested_defs(func, then, depth + 1, fused, out);
+                nested_defs(func, els, depth + 1, fused, out);
             }
-            Stmt::For { body, .. } => nested_defs(func, body, depth + 1, out),
+            // A fused loop's trip reads its values in the same block.
+            Stmt::For { var, body, .. } if fused.contains(var) => {
+                nested_defs(func, body, depth, fused, out)
+            }
+            Stmt::For { body, .. } => nested_defs(func, body, depth + 1, fused, out),
             Stmt::While { head, body, .. } => {
-                nested_defs(func, head, depth + 1, out);
-                nested_defs(func, body, depth + 1, out);
+                nested_defs(func, head, depth + 1, fused, out);
+                nested_defs(func, body, depth + 1, fused, out);
             }
             _ => {}
         }
@@ -356,18 +548,35 @@ pub fn make_counters(block: &[Stmt], out: &mut Func, counters: &mut HashMap<Valu
 }
 
 /// Whether the trip counter `c` of a `while` loop is defined inside another loop.
-pub fn in_loop_def(block: &[Stmt], c: ValueId, counters: &HashMap<ValueId, ValueId>) -> bool {
-    fn go(block: &[Stmt], c: ValueId, counters: &HashMap<ValueId, ValueId>, in_loop: bool) -> bool {
-        block.iter().any(|stmt| match stmt {
-            Stmt::If { then, els, .. } => {
-                go(then, c, counters, in_loop) || go(els, c, counters, in_loop)
-            }
-            Stmt::For { body, .. } => go(body, c, counters, true),
-            Stmt::While { cond, body, .. } => {
-                (counters.get(cond) == Some(&c) && in_loop) || go(body, c, counters, true)
-            }
-            _ => false,
-        })
-    }
-    go(block, c, counters, false)
+pub fn in_loop_def(
+    block: &[Stmt],
+    c: ValueId,
+    counters: &HashMap<ValueId, ValueId>,
+    fused: &HashSet<ValueId>,
+) -> bool {
+    let go = |block: &[Stmt], in_loop: bool| -> bool {
+        fn go(
+            block: &[Stmt],
+            c: ValueId,
+            counters: &HashMap<ValueId, ValueId>,
+            fused: &HashSet<ValueId>,
+            in_loop: bool,
+        ) -> bool {
+            block.iter().any(|stmt| match stmt {
+                Stmt::If { then, els, .. } => {
+                    go(then, c, counters, fused, in_loop) || go(els, c, counters, fused, in_loop)
+                }
+                Stmt::For { var, body, .. } => {
+                    go(body, c, counters, fused, in_loop || !fused.contains(var))
+                }
+                Stmt::While { cond, body, .. } => {
+                    (counters.get(cond) == Some(&c) && in_loop)
+                        || go(body, c, counters, fused, true)
+                }
+                _ => false,
+            })
+        }
+        go(block, c, counters, fused, in_loop)
+    };
+    go(block, false)
 }

@@ -60,7 +60,7 @@ fn formula_of_elementary_functions() {
         "fn f(x: f64, y: f64) -> f64 { x.exp() * y.sin() - (x / y).ln() }",
         expect![[r#"
             d/dx = -1 / (x / y) / y + sin(y) * exp(x)
-            d/dy = -(-1 / (x / y) * x / y / y) + exp(x) * cos(y)
+            d/dy = -(-1 / (x / y) / y * x / y) + exp(x) * cos(y)
         "#]],
     );
     check_formula(

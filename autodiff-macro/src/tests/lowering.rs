@@ -231,3 +231,219 @@ fn lower_while_and_early_return() {
         "#]],
     );
 }
+
+#[test]
+fn lower_continue_and_labeled_break() {
+    // `continue` sets a flag cleared at the start of each trip; `break 'outer`
+    // sets the outer loop's flag, which the inner loop stops on too.
+    check_lower(
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; 'outer: for i in 0..x.len() { for j in 0..i { if x[j] < 0.0 { continue; } if s > 9.0 { break 'outer; } s += x[j]; } } s }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = copy %2  // s
+              %4 = passive int `0`
+              %5 = passive int `%0. len ()`
+              %7 = passive bool `false`  // broken
+              for %6 in %4..%5 {
+                %8 = passive bool `!(%7)`
+                if %8 {
+                  %9 = passive int `0`
+                  %11 = passive bool `false`  // continued
+                  for %10 in %9..%6 {
+                    %12 = passive bool `false`
+                    %11 := %12
+                    %13 = passive bool `!(%7)`
+                    if %13 {
+                      %14 = load %0[%10]
+                      %15 = lit 0.0
+                      %16 = passive bool `%14<%15`
+                      if %16 {
+                        %17 = passive bool `true`
+                        %11 := %17
+                      }
+                      %18 = passive bool `!(%11||%7)`
+                      %19 = zero
+                      if %18 {
+                        %20 = lit 9.0
+                        %21 = passive bool `%3>%20`
+                        if %21 {
+                          %22 = passive bool `true`
+                          %7 := %22
+                        }
+                        %23 = passive bool `!(%11||%7)`
+                        %24 = zero
+                        if %23 {
+                          %25 = load %0[%10]
+                          %26 = add %3, %25
+                          %3 := %26
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+              %1 := %3
+              ret %1
+        "#]],
+    );
+}
+
+#[test]
+fn lower_match_as_value() {
+    // An `if` chain: each arm's pattern tested by `matches!`, the guard
+    // short-circuited, the last arm the `else`.
+    check_lower(
+        "fn f(x: f64, n: i32) -> f64 { let y = match n { 0 => x, 1 | 2 => x * x, k if k > 5 => -x, _ => 1.0 }; y }",
+        expect![[r#"
+            fn(x: f64, n: const) -> f64
+              %0 = param 0 x
+              %1 = passive int `n`  // n
+              %2 = zero  // return value
+              %3 = zero
+              %4 = passive bool `:: core :: matches !(%1, 0)`
+              if %4 {
+                %3 := %0
+              } else {
+                %5 = passive bool `:: core :: matches !(%1, 1 | 2)`
+                if %5 {
+                  %6 = mul %0, %0
+                  %3 := %6
+                } else {
+                  %7 = passive int `5`
+                  %8 = passive bool `%1>%7`
+                  if %8 {
+                    %9 = neg %0
+                    %3 := %9
+                  } else {
+                    %10 = lit 1.0
+                    %3 := %10
+                  }
+                }
+              }
+              %11 = copy %3  // y
+              %2 := %11
+              ret %2
+        "#]],
+    );
+}
+
+#[test]
+fn lower_local_array_in_loop() {
+    // Zeros declared at the top; the stores where the array is written
+    // reset it on every trip.
+    check_lower(
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { let a = [x[i], 1.0]; s += a[0] * a[1]; } s }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = lit 0.0
+              %3 = copy %2  // s
+              %4 = passive int `0`
+              %5 = passive int `%0. len ()`
+              %9 = lit 0.0
+              %10 = array [%9; 2usize]  // a
+              for %6 in %4..%5 {
+                %7 = load %0[%6]
+                %8 = lit 1.0
+                %11 = passive int `0usize`
+                store %10[%11] = %7
+                %12 = passive int `1usize`
+                store %10[%12] = %8
+                %13 = passive int `0`
+                %14 = load %10[%13]
+                %15 = passive int `1`
+                %16 = load %10[%15]
+                %17 = mul %14, %16
+                %18 = add %3, %17
+                %3 := %18
+              }
+              %1 := %3
+              ret %1
+        "#]],
+    );
+}
+
+#[test]
+fn lower_sub_slice_argument_and_windows() {
+    // A sub-slice argument is an index `(Bound, Bound)` made once; a window
+    // is a view with a range, read at `start + j`.
+    check_lower(
+        "fn f(x: &[f64]) -> f64 { let mut s = g(&x[1..]); for w in x.windows(2) { s += w[1] - w[0]; } s }",
+        expect![[r#"
+            fn(x: array) -> f64
+              %0 = array param 0 x  // x
+              %1 = zero  // return value
+              %2 = passive int `1`
+              %3 = passive int `(:: core :: ops :: Bound :: Included((%2)as usize),:: core :: ops :: Bound :: Unbounded)`
+              %4 = call g_grad(&%0[%3])
+              %5 = %4.0
+              %6 = copy %5  // s
+              %7 = passive int `2`
+              %8 = passive int `0usize`
+              %9 = passive int `%0. len ()`
+              %10 = passive int `1`
+              %11 = passive int `%9+%10`
+              %12 = passive int `%11. saturating_sub(%7)`
+              for %13 in %8..%12 {
+                %14 = passive int `%13+%7`
+                %15 = passive int `1`
+                %16 = passive int `%13+%15`
+                %17 = load %0[%16]
+                %18 = passive int `0`
+                %19 = passive int `%13+%18`
+                %20 = load %0[%19]
+                %21 = sub %17, %20
+                %22 = add %6, %21
+                %6 := %22
+              }
+              %1 := %6
+              ret %1
+        "#]],
+    );
+}
+
+#[test]
+fn lower_cast_from_float_to_integer() {
+    // Straight-line code that casts a float to an integer is lowered in the
+    // structured form; the cast is a constant with no gradient.
+    check_lower(
+        "fn f(x: f64, w: [f64; 3]) -> f64 { let k = (x * 2.0) as usize; w[k % 3] * x }",
+        expect![[r#"
+            fn(x: f64, w: array) -> f64
+              %0 = param 0 x
+              %1 = array param 1 w  // w
+              %2 = zero  // return value
+              %3 = lit 2.0
+              %4 = mul %0, %3
+              %5 = passive int `%4as usize`  // k
+              %6 = passive int `3`
+              %7 = passive int `%5%%6`
+              %8 = load %1[%7]
+              %9 = mul %8, %0
+              %2 := %9
+              ret %2
+        "#]],
+    );
+}
+
+#[test]
+fn scratch_dump() {
+    if let Ok(src) = std::env::var("DUMP_SRC") {
+        super::dump(&src);
+        let input: proc_macro2::TokenStream = src.parse().expect("tokens");
+        let out = crate::expand::expand(proc_macro2::TokenStream::new(), input);
+        let file: syn::File = syn::parse2(out).expect("parses");
+        for item in file.items.iter().skip(1) {
+            println!(
+                "{}",
+                quote::ToTokens::to_token_stream(item)
+                    .to_string()
+                    .replace(" ; ", ";\n")
+            );
+        }
+    }
+}

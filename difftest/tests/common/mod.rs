@@ -9,18 +9,54 @@ pub mod meta {
 }
 
 /// Defines `mod generated` (the shard's functions, oracles and `CASES`) and
-/// the two tests of a shard.
+/// the tests of a shard: the two of the harness (`f` and `f_grad` against
+/// num-dual, the oracle against finite differences), then `f_jvp` against
+/// dual numbers, `f_hvp` and `f_hessian` against hyper-dual numbers, and the
+/// hyper-dual oracle against finite differences.
 macro_rules! differential_shard {
     ($shard:literal, $file:literal) => {
         autodiff_difftest_harness::shard_tests! {
             shard: $shard,
             file: $file,
             run: common::meta::RUN,
-            uses: { use autodiff_difftest::{Case, Fns, oracle as o}; },
+            uses: {
+                use autodiff_difftest::{Case, Fns, Jvp, Second, oracle as o};
+                use num_dual::HyperDual64;
+            },
             check: autodiff_difftest::check_against_oracle,
             max_skip_fraction: autodiff_difftest::MAX_SKIP_FRACTION,
             check_oracle: autodiff_difftest::check_oracle_by_finite_differences,
             oracle_skips_one_in: 20,
+        }
+
+        #[test]
+        fn jvp_matches_num_dual_oracle() {
+            println!("f_jvp against Dual64 along a random direction per point:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_forward_mode(generated::CASES),
+            );
+        }
+
+        #[test]
+        fn hvp_and_hessian_match_hyper_dual_oracle() {
+            println!(
+                "f_hvp and f_hessian against HyperDual64 ({} of {} functions have them):",
+                common::meta::SECOND_ORDER,
+                common::meta::N
+            );
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_second_order(generated::CASES),
+            );
+        }
+
+        #[test]
+        fn hyper_dual_oracle_matches_finite_differences() {
+            autodiff_difftest::check_second_order_oracle_by_finite_differences(generated::CASES)
+                .assert_oracle_matches_finite_differences(20);
         }
     };
 }

@@ -1,10 +1,10 @@
 use autodiff_core::grad;
 
 #[grad]
-fn f(x: f64, v: [f64; 2]) -> f64 {
-    let a = match x > 0.0 {
-        true => x,
-        false => -x,
+fn f(x: f64, v: [f64; 2], n: i32) -> f64 {
+    let a = match (n, x > 0.0) {
+        (0, true) => x,
+        _ => -x,
     };
     let c = |t: f64| t * 2.0;
     a + c(x) + v[0]
