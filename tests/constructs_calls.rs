@@ -9,7 +9,8 @@
 //! of the original function, through both `f_grad` and `f_grad_into`.
 
 #![deny(warnings)]
-#![allow(dead_code, clippy::needless_range_loop)]
+// `&tail[..]` is the full-range sub-slice under test.
+#![allow(dead_code, clippy::needless_range_loop, clippy::redundant_slicing)]
 
 mod common;
 

@@ -14,7 +14,9 @@
 ///
 /// `run` is the generated [`Run`] (the constant `RUN` of `meta.rs`).
 ///
-/// ```ignore
+/// (The generated shards cannot run as a doctest; `difftest/tests/common/mod.rs`
+/// calls it so.)
+/// ```text
 /// autodiff_difftest_harness::shard_tests! {
 ///     shard: 0,
 ///     file: "shard_0.rs",
