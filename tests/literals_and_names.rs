@@ -84,3 +84,17 @@ fn raw_identifiers_are_names_like_any_other() {
     assert_eq!(raw_slice_parameter_grad_into(&[3.0, 0.5], &mut out), 9.25);
     assert_eq!(out, [6.0, 1.0]);
 }
+
+#[allow(non_upper_case_globals)]
+const r#loop: i32 = 3;
+
+#[grad]
+fn raw_constant_as_an_exponent(x: f64) -> f64 {
+    x.powi(r#loop) + (r#loop as f64) * x
+}
+
+#[test]
+fn raw_constants_keep_their_r_sharp() {
+    // d/dx (x³ + 3x) = 3x² + 3.
+    assert_eq!(raw_constant_as_an_exponent_grad(2.0), (14.0, 15.0));
+}

@@ -382,3 +382,29 @@ pub fn type_text(ty: &Type) -> String {
 pub fn ident_name(ident: &Ident) -> String {
     syn::ext::IdentExt::unraw(ident).to_string()
 }
+
+/// The identifier for a name (names are kept without the `r#` of a raw
+/// identifier): raw again where the name is a keyword (`r#type`).
+pub fn name_ident(name: &str, span: Span) -> Ident {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    let plain = matches!(name, "self" | "Self" | "super" | "crate" | "_");
+    if plain || syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, span)
+    } else {
+        Ident::new_raw(name, span)
+    }
+}
+
+/// `a::b::c` for the segments of a path (an empty first segment is a
+/// leading `::`).
+pub fn path_tokens(segments: &[String], span: Span) -> TokenStream {
+    let segs = segments.iter().map(|s| {
+        if s.is_empty() {
+            quote!()
+        } else {
+            let id = name_ident(s, span);
+            quote!(#id)
+        }
+    });
+    quote!(#(#segs)::*)
+}

@@ -1,7 +1,7 @@
 //! Code generation of instructions: the right-hand side that computes each
 //! instruction, literals, calls and the generated names of values.
 
-use crate::ast::Sig;
+use crate::ast::{Sig, name_ident as ident, path_tokens as path};
 use crate::ir::{Arg, Callee, Func, Inst, Owner, Piece, Ty, ValueId};
 use crate::op::Forward;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -103,32 +103,6 @@ pub fn call_arg(func: &Func, a: &Arg) -> TokenStream {
     } else {
         quote!(#place)
     }
-}
-
-/// The identifier for a name of the IR (names are kept without the `r#` of
-/// a raw identifier): raw again where the name is a keyword (`r#type`).
-pub fn ident(name: &str, span: Span) -> Ident {
-    let name = name.strip_prefix("r#").unwrap_or(name);
-    let plain = matches!(name, "self" | "Self" | "super" | "crate" | "_");
-    if plain || syn::parse_str::<Ident>(name).is_ok() {
-        Ident::new(name, span)
-    } else {
-        Ident::new_raw(name, span)
-    }
-}
-
-/// `a::b::c` for the segments of a path (an empty first segment is a
-/// leading `::`).
-fn path(segments: &[String], span: Span) -> TokenStream {
-    let segs = segments.iter().map(|s| {
-        if s.is_empty() {
-            quote!()
-        } else {
-            let id = ident(s, span);
-            quote!(#id)
-        }
-    });
-    quote!(#(#segs)::*)
 }
 
 /// The function a call goes to: `g_grad` (or `g` when no gradient is needed).

@@ -106,6 +106,7 @@ impl Lower<'_> {
         // UpperCamelCase (Rust's naming convention for types, which rustc's
         // lints enforce), a module otherwise.
         // (`::g` has no module to glob-import: it is called directly too.)
+        // A path starting with `Self` is a type's (`use Self::…` is invalid).
         let owner = match path.segments.iter().rev().nth(1) {
             Some(s)
                 if s.ident == "Self" || ident_name(&s.ident).starts_with(char::is_uppercase) =>
@@ -113,6 +114,8 @@ impl Lower<'_> {
                 Owner::Type
             }
             None if path.leading_colon.is_some() => Owner::Type,
+            // `Self::…` anywhere in front: a type's items, never a module.
+            _ if path.segments.first().is_some_and(|s| s.ident == "Self") => Owner::Type,
             _ => Owner::Module,
         };
         self.call(Callee::Path { segments, owner }, args, span)

@@ -4,7 +4,7 @@
 //! integers where one is expected.
 
 use super::{Binding, Form, Lower};
-use crate::ast::{float_type, ident_name, is_int_type};
+use crate::ast::{float_type, ident_name, is_int_type, path_tokens};
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
 use proc_macro2::{Span, TokenStream};
@@ -314,7 +314,8 @@ impl Lower<'_> {
         let target_float = float_type(ty);
         // `N as f64` of a constant of unknown type: keep the cast in the source.
         if let Inst::Extern(path) = self.func.inst(v) {
-            let mut pieces = vec![Piece::Paren(vec![Piece::Tokens(path_tokens(path))])];
+            let path = path_tokens(path, self.func.span(v));
+            let mut pieces = vec![Piece::Paren(vec![Piece::Tokens(path)])];
             pieces.push(Piece::Tokens(quote!(as #ty)));
             let t = if target_float.is_some() {
                 Ty::Float
@@ -430,7 +431,7 @@ impl Lower<'_> {
         let Inst::Extern(path) = self.func.inst(v) else {
             return self.func.ty(v) == Ty::Int;
         };
-        let tokens: TokenStream = path_tokens(path);
+        let tokens: TokenStream = path_tokens(path, self.func.span(v));
         let index = self.func.passive.len();
         self.func.passive.push(vec![Piece::Tokens(tokens)]);
         self.func.insts[v.index()] = Inst::Passive { index, ty: Ty::Int };
@@ -509,11 +510,6 @@ pub(super) fn is_self(e: &Expr) -> bool {
 }
 
 /// The tokens of a constant's path (`::std::f64::consts::PI`).
-fn path_tokens(path: &[String]) -> TokenStream {
-    let text = path.join("::");
-    text.parse().unwrap_or_default()
-}
-
 /// The plain operator token of a (possibly compound) binary operator.
 fn binop_token(op: &BinOp) -> TokenStream {
     match op {

@@ -431,3 +431,17 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
         corpus.len()
     );
 }
+
+/// Inputs the long run (1 000 000 cases) found: a raw identifier used as a
+/// constant lost its `r#`; a path through `Self` was glob-imported.
+#[test]
+fn the_long_runs_findings_expand() {
+    for src in [
+        "fn f(x: f64, n: i32) -> f64 { x.powi(r#type) }",
+        "fn f(x: f64) -> f64 { (r#type as f64) * x }",
+        "fn loss(&self, x: f64) -> f64 { Self::f64::INFINITY(x) }",
+        "fn loss(&self, x: f64) -> f64 { Self::g(x) * Self::m::h(x) }",
+    ] {
+        assert_eq!(check("", src), Ok(true), "{src}");
+    }
+}
