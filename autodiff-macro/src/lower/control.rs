@@ -22,21 +22,40 @@ impl Lower<'_> {
         v
     }
 
-    // Input: `if c { a } else if d { b } else { e }` (as a statement or a value)
+    // Input:  `if c { a } else if d { b } else { e }` (as a statement or a value)
+    // Output: `%c = …; if %c { a; taken := true }`
+    //         `%g = !taken; if %g { %d = …; if %d { b; taken := true } }`
+    //         `%h = !taken; if %h { e }`
+    // An `else if` chain becomes a flat sequence guarded by a `taken` flag, so
+    // no stage recurses deeper as the chain grows; each condition is still
+    // evaluated only when the arms before it were not taken.
     pub(super) fn if_expr(&mut self, i: &syn::ExprIf, want_value: bool) -> Option<ValueId> {
-        let span = i.span();
-        if let Expr::Let(l) = &*i.cond {
-            self.error(l, "#[grad] does not support `if let`");
-            return None;
+        let span = i.if_token.span;
+        // The arms and the final `else`.
+        let mut arms = vec![i];
+        let mut last_else: Option<&Expr> = None;
+        let mut cur = i;
+        while let Some((_, e)) = &cur.else_branch {
+            match &**e {
+                Expr::If(nested) => {
+                    arms.push(nested);
+                    cur = nested;
+                }
+                other => {
+                    last_else = Some(other);
+                    break;
+                }
+            }
         }
-        let cond = self.cond(&i.cond);
-        // A mutable flag may change inside the branch: decide on a snapshot,
-        // so the reverse sweep replays the branch the forward sweep took.
-        let cond = if self.mutable.contains(&cond) {
-            self.def(Inst::Copy(cond), span)
-        } else {
-            cond
-        };
+        for arm in &arms {
+            if let Expr::Let(l) = &*arm.cond {
+                self.error(l, "#[grad] does not support `if let`");
+                return None;
+            }
+        }
+        if want_value && last_else.is_none() {
+            self.error(i, "an `if` used as a value needs an `else` branch");
+        }
         let result = if want_value {
             let r = self.def(Inst::Zero, span);
             self.mutable.insert(r);
@@ -44,33 +63,72 @@ impl Lower<'_> {
         } else {
             None
         };
-        let then = self.in_block(|l| {
-            let v = l.block_stmts(&i.then_branch.stmts, false);
-            if let (Some(r), Some(v)) = (result, v) {
-                l.func.tys[r.index()] = l.func.ty(v);
-                l.assign(r, v);
-            }
-        });
-        let els = self.in_block(|l| match &i.else_branch {
-            None => {}
-            Some((_, e)) => {
-                let v = match &**e {
-                    Expr::If(nested) => l.if_expr(nested, result.is_some()),
-                    Expr::Block(b) => l.block_stmts(&b.block.stmts, false),
-                    other => Some(l.expr(other)),
+        // One arm: a plain `if … else …`; a chain: the `taken` flag.
+        let taken = (arms.len() > 1).then(|| self.flag("taken", span));
+        for (k, arm) in arms.iter().enumerate() {
+            let single = arms.len() == 1;
+            let arm_stmts = |l: &mut Self| {
+                let cond = l.cond(&arm.cond);
+                // A mutable flag may change inside the branch: decide on a
+                // snapshot, so the reverse sweep replays the branch taken.
+                let cond = if l.mutable.contains(&cond) {
+                    l.def(Inst::Copy(cond), span)
+                } else {
+                    cond
                 };
-                if let (Some(r), Some(v)) = (result, v) {
-                    // The `then` branch may have ended in `return` (type `!`).
-                    l.func.tys[r.index()] = l.func.ty(v);
-                    l.assign(r, v);
-                }
+                let then = l.in_block(|l| {
+                    let v = l.block_stmts(&arm.then_branch.stmts, false);
+                    if let (Some(r), Some(v)) = (result, v) {
+                        l.func.tys[r.index()] = l.func.ty(v);
+                        l.assign(r, v);
+                    }
+                    if let Some(t) = taken {
+                        l.set_flag(t, span);
+                    }
+                });
+                let els = match (single, last_else) {
+                    (true, Some(e)) => l.in_block(|l| l.else_branch(e, result)),
+                    _ => Vec::new(),
+                };
+                l.emit(Stmt::If { cond, then, els });
+            };
+            match (k, taken) {
+                (0, _) | (_, None) => arm_stmts(self),
+                (_, Some(t)) => self.guarded(t, span, arm_stmts),
             }
-        });
-        if want_value && i.else_branch.is_none() {
-            self.error(i, "an `if` used as a value needs an `else` branch");
         }
-        self.emit(Stmt::If { cond, then, els });
+        if let (Some(e), Some(t)) = (last_else, taken) {
+            self.guarded(t, span, |l| l.else_branch(e, result));
+        }
         result
+    }
+
+    /// The final `else` of an `if`: its value goes to `result`.
+    fn else_branch(&mut self, e: &Expr, result: Option<ValueId>) {
+        let v = match e {
+            Expr::Block(b) => self.block_stmts(&b.block.stmts, false),
+            other => Some(self.expr(other)),
+        };
+        if let (Some(r), Some(v)) = (result, v) {
+            // An arm may have ended in `return` (type `!`).
+            self.func.tys[r.index()] = self.func.ty(v);
+            self.assign(r, v);
+        }
+    }
+
+    /// `if !taken { body }`.
+    fn guarded(&mut self, taken: ValueId, span: Span, body: impl FnOnce(&mut Self)) {
+        let pieces = vec![
+            Piece::Tokens(quote!(!)),
+            Piece::Paren(vec![Piece::Value(taken)]),
+        ];
+        let guard = self.passive(pieces, Ty::Bool, span);
+        let then = self.in_block(body);
+        self.emit(Stmt::If {
+            cond: guard,
+            then,
+            els: Vec::new(),
+        });
     }
 
     /// Opens a loop labeled `label` over `body`: makes the flags that the

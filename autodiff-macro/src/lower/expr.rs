@@ -15,7 +15,7 @@ use syn::{BinOp, Block, Expr, Lit, UnOp};
 impl Lower<'_> {
     /// Lowers an expression to the value it computes.
     pub(super) fn expr(&mut self, e: &Expr) -> ValueId {
-        let span = e.span();
+        let span = first_span(e);
         match e {
             Expr::Lit(lit) => self.lit_expr(&lit.lit),
             Expr::Paren(p) => self.expr(&p.expr),
@@ -102,7 +102,7 @@ impl Lower<'_> {
     }
 
     fn binary(&mut self, b: &syn::ExprBinary) -> ValueId {
-        let span = b.span();
+        let span = first_span(&b.left);
         let op = match b.op {
             BinOp::Add(_) => Op::Add,
             BinOp::Sub(_) => Op::Sub,
@@ -150,9 +150,22 @@ impl Lower<'_> {
                 );
             }
         };
-        let a = self.expr(&b.left);
-        let c = self.expr(&b.right);
-        self.arith(op, a, c, &b.op, span)
+        // The left spine of arithmetic operators (`a + b - c` is `(a + b) - c`),
+        // lowered bottom up in a loop: a long sum recurses no deeper.
+        let mut spine = vec![(b, op)];
+        let mut base = &*b.left;
+        while let Expr::Binary(inner) = base
+            && let Some(op) = arith_op(&inner.op)
+        {
+            spine.push((inner, op));
+            base = &inner.left;
+        }
+        let mut a = self.expr(base);
+        for (level, op) in spine.into_iter().rev() {
+            let c = self.expr(&level.right);
+            a = self.arith(op, a, c, &level.op, span);
+        }
+        a
     }
 
     /// `a && b`, `a || b`, short-circuiting: `b` is evaluated only if needed.
@@ -518,5 +531,38 @@ fn binop_token(op: &BinOp) -> TokenStream {
         BinOp::MulAssign(_) => quote!(*),
         BinOp::DivAssign(_) => quote!(/),
         other => other.to_token_stream(),
+    }
+}
+
+/// The operation of an arithmetic operator.
+fn arith_op(op: &BinOp) -> Option<Op> {
+    match op {
+        BinOp::Add(_) => Some(Op::Add),
+        BinOp::Sub(_) => Some(Op::Sub),
+        BinOp::Mul(_) => Some(Op::Mul),
+        BinOp::Div(_) => Some(Op::Div),
+        _ => None,
+    }
+}
+
+/// The span of an expression's first token, found by walking down its left
+/// edge: syn's `span()` prints the whole expression to find it (quadratic on
+/// long chains), and on stable Rust it is the first token's span anyway.
+pub(super) fn first_span(mut e: &Expr) -> Span {
+    loop {
+        e = match e {
+            Expr::Binary(b) => &b.left,
+            Expr::MethodCall(m) => &m.receiver,
+            Expr::Field(f) => &f.base,
+            Expr::Index(i) => &i.expr,
+            Expr::Cast(c) => &c.expr,
+            Expr::Call(c) => &c.func,
+            Expr::Try(t) => &t.expr,
+            Expr::Paren(p) => return p.paren_token.span.open(),
+            Expr::Array(a) => return a.bracket_token.span.open(),
+            Expr::Block(b) if b.label.is_none() => return b.block.brace_token.span.open(),
+            Expr::If(i) => return i.if_token.span,
+            other => return other.span(),
+        };
     }
 }

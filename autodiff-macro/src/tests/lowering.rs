@@ -139,17 +139,17 @@ fn lower_if_else_value() {
             fn(x: f64) -> f64
               %0 = param 0 x
               %1 = zero  // return value
-              %2 = lit 0.0
-              %3 = passive bool `%0>%2`
-              %4 = zero
-              if %3 {
+              %2 = zero
+              %3 = lit 0.0
+              %4 = passive bool `%0>%3`
+              if %4 {
                 %5 = mul %0, %0
-                %4 := %5
+                %2 := %5
               } else {
                 %6 = neg %0
-                %4 := %6
+                %2 := %6
               }
-              %7 = copy %4  // y
+              %7 = copy %2  // y
               %1 := %7
               ret %1
         "#]],

@@ -12,6 +12,7 @@ mod codegen;
 mod graph;
 mod lowering;
 mod robustness;
+mod scale;
 mod sweep;
 mod table;
 

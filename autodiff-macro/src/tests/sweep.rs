@@ -124,17 +124,17 @@ fn grad_of_if() {
             fn(x: f64) -> f64
               %0 = param 0 x
               %1 = zero  // return value
-              %2 = lit 0.0
-              %3 = passive bool `%0>%2`
-              %4 = zero
-              if %3 {
+              %2 = zero
+              %3 = lit 0.0
+              %4 = passive bool `%0>%3`
+              if %4 {
                 %5 = mul %0, %0
-                %4 := %5
+                %2 := %5
               } else {
                 %6 = neg %0
-                %4 := %6
+                %2 := %6
               }
-              %7 = copy %4  // y
+              %7 = copy %2  // y
               %1 := %7
               %8 = zero  // ∂x
               %9 = -0.0  // ∂return value
@@ -150,7 +150,7 @@ fn grad_of_if() {
               %15 = copy %13
               %13 := -0.0
               %10 += %15
-              if %3 {
+              if %4 {
                 %16 = copy %10
                 %10 := -0.0
                 %11 += %16

@@ -1,0 +1,78 @@
+//! Inputs of every shape and size: the expansion finishes, on the stack
+//! rustc gives a proc macro, and its output parses. (Time is measured by the
+//! `expand` benchmark, never asserted here.)
+
+use proc_macro2::TokenStream;
+
+/// Expands `src` on a thread with rustc's 8 MiB main-thread stack and
+/// returns the output, which must parse as Rust.
+fn expand_on_rustc_stack(args: &str, src: String) -> String {
+    let args = args.to_string();
+    let out = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let args: TokenStream = args.parse().expect("args");
+            let input: TokenStream = src.parse().expect("input tokens");
+            crate::expand::expand(args, input).to_string()
+        })
+        .expect("a thread")
+        .join()
+        .expect("the expansion did not overflow or panic");
+    syn::parse_str::<syn::File>(&out).expect("the output parses as Rust");
+    assert!(!out.contains("compile_error"), "unexpected errors: {out}");
+    out
+}
+
+/// `n` statements of straight-line code.
+pub fn straight_line(n: usize) -> String {
+    let mut body = String::from("let mut a = x;");
+    for i in 0..n {
+        body.push_str(&format!("a = a * y + {}.5;", i % 7));
+    }
+    format!("fn f(x: f64, y: f64) -> f64 {{ {body} a }}")
+}
+
+/// One expression of `n` operators.
+pub fn long_expression(n: usize) -> String {
+    let mut e = String::from("x");
+    for i in 0..n {
+        e.push_str(if i % 2 == 0 { " + x * y" } else { " - y" });
+    }
+    format!("fn f(x: f64, y: f64) -> f64 {{ {e} }}")
+}
+
+/// A loop whose body has `n` statements.
+pub fn loop_body(n: usize) -> String {
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!("s = s * 0.5 + v[i] * {}.25;", i % 5));
+    }
+    format!("fn f(v: &[f64]) -> f64 {{ let mut s = 0.0; for i in 0..v.len() {{ {body} }} s }}")
+}
+
+/// An `else if` chain of `n` branches.
+pub fn branch_chain(n: usize) -> String {
+    let mut e = String::from("if x < 0.0 { x }");
+    for i in 1..n {
+        e.push_str(&format!(" else if x < {i}.0 {{ x * {i}.0 }}"));
+    }
+    e.push_str(" else { -x }");
+    format!("fn f(x: f64) -> f64 {{ {e} }}")
+}
+
+#[test]
+fn long_functions_expand() {
+    expand_on_rustc_stack("", straight_line(10_000));
+    expand_on_rustc_stack("graph", straight_line(2_000));
+    expand_on_rustc_stack("", loop_body(2_000));
+}
+
+#[test]
+fn a_sum_of_ten_thousand_terms_expands() {
+    expand_on_rustc_stack("", long_expression(10_000));
+}
+
+#[test]
+fn an_else_if_chain_of_five_thousand_branches_expands() {
+    expand_on_rustc_stack("", branch_chain(5_000));
+}
