@@ -13,17 +13,47 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// The `let` statements that compute every instruction of straight-line `func`.
 pub fn straight_body(sig: &Sig, func: &Func) -> TokenStream {
     let float = float_tokens(func);
+    let values: Vec<ValueId> = (0..func.insts.len()).map(|i| ValueId(i as u32)).collect();
+    let decls = declare(func, &values, &HashSet::new(), &float);
     let stmts = func.insts.iter().enumerate().map(|(i, inst)| {
         let v = ValueId(i as u32);
         let span = func.span(v);
         let id = value_ident(v);
         let rhs = rhs(sig, func, inst, span);
-        match func.ty(v) {
-            Ty::Float => quote_spanned!(span=> let #id: #float = #rhs;),
-            _ => quote_spanned!(span=> let #id = #rhs;),
-        }
+        quote_spanned!(span=> #id = #rhs;)
     });
-    quote!(#(#stmts)*)
+    quote!(#decls #(#stmts)*)
+}
+
+/// How many values one `let` declares.
+const DECLARED_TOGETHER: usize = 64;
+
+/// Declares `values` (assigned later) in a few `let`s of many names each:
+/// `let (a, mut b, …): (f64, _, …);`. One `let` per value would nest one
+/// scope per value, and rustc overflows its stack writing the debug info of
+/// a few thousand nested scopes (a long function's gradient).
+fn declare(
+    func: &Func,
+    values: &[ValueId],
+    muts: &HashSet<ValueId>,
+    float: &TokenStream,
+) -> TokenStream {
+    let lets = values.chunks(DECLARED_TOGETHER).map(|chunk| {
+        let names = chunk.iter().map(|v| {
+            let id = value_ident(*v);
+            if muts.contains(v) {
+                quote!(mut #id)
+            } else {
+                quote!(#id)
+            }
+        });
+        let tys = chunk.iter().map(|v| match func.ty(*v) {
+            Ty::Float => float.clone(),
+            _ => quote!(_),
+        });
+        quote!(let (#(#names,)*): (#(#tys,)*);)
+    });
+    quote!(#(#lets)*)
 }
 
 /// Values that statements write after their definition.
@@ -183,8 +213,44 @@ struct Structured<'a> {
 
 impl Structured<'_> {
     fn block(&self, block: &[Stmt]) -> TokenStream {
+        // The block's own values, declared together at its top (see
+        // `declare`); a value defined twice in it is mutable.
+        let mut seen = HashSet::new();
+        let mut muts = self.muts.clone();
+        let mut values = Vec::new();
+        for stmt in block {
+            if let Stmt::Def(v) = stmt
+                && self.declared_by_block(*v)
+            {
+                if seen.insert(*v) {
+                    values.push(*v);
+                } else {
+                    muts.insert(*v);
+                }
+            }
+        }
+        let decls = declare(self.func, &values, &muts, &float_tokens(self.func));
         let stmts = block.iter().map(|s| self.stmt(s));
-        quote!(#(#stmts)*)
+        quote!(#decls #(#stmts)*)
+    }
+
+    /// Whether the block that defines `v` declares it: every value but the
+    /// hoisted ones (declared at the top of the function), the caller's
+    /// output buffers in `f_grad_into` and tape buffers (their own `let`).
+    fn declared_by_block(&self, v: ValueId) -> bool {
+        if self.hoisted.contains(&v) {
+            return false;
+        }
+        match self.func.inst(v) {
+            Inst::TapeBuf { .. } => false,
+            Inst::ZeroLike(a) | Inst::OutputLike(a) => match (self.into, self.func.inst(*a)) {
+                (Some(into), Inst::ArrayParam(p)) => {
+                    !(into.contains_key(p) && self.sig.params[*p].array.is_some())
+                }
+                _ => true,
+            },
+            _ => true,
+        }
     }
 
     fn stmt(&self, stmt: &Stmt) -> TokenStream {
@@ -243,19 +309,8 @@ impl Structured<'_> {
                     Inst::Zero => default_of(func, *v),
                     inst => rhs(self.sig, func, inst, span),
                 };
-                if self.hoisted.contains(v) {
-                    quote_spanned!(span=> #id = #rhs;)
-                } else {
-                    let m = if self.muts.contains(v) {
-                        quote!(mut)
-                    } else {
-                        quote!()
-                    };
-                    match func.ty(*v) {
-                        Ty::Float => quote_spanned!(span=> let #m #id: #float = #rhs;),
-                        _ => quote_spanned!(span=> let #m #id = #rhs;),
-                    }
-                }
+                // Declared by its block, or hoisted: an assignment.
+                quote_spanned!(span=> #id = #rhs;)
             }
             Stmt::Assign { dst, src } => {
                 let (d, s) = (value_ident(*dst), value_ident(*src));
