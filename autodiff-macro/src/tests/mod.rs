@@ -47,3 +47,4 @@ fn check_grad(src: &str, expected: Expect) {
 fn dump(src: &str) {
     println!("{}", with_func(src, |f| format!("{f}\n{}", gradient(&f))));
 }
+
