@@ -13,6 +13,7 @@ mod graph;
 mod lowering;
 mod robustness;
 mod scale;
+mod speed;
 mod sweep;
 mod table;
 
