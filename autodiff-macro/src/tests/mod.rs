@@ -48,4 +48,3 @@ fn check_grad(src: &str, expected: Expect) {
 fn dump(src: &str) {
     println!("{}", with_func(src, |f| format!("{f}\n{}", gradient(&f))));
 }
-
