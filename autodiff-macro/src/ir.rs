@@ -228,6 +228,10 @@ pub enum Stmt {
     PushTuple(ValueId),
     /// Takes it back in the reverse sweep, as a new local.
     PopTuple(ValueId),
+    /// A statement of the forward sweep kept for its effect alone, the
+    /// passive source `passive[k]` (`assert!(…)`, `println!(…)` with the
+    /// values it reads): the reverse sweep leaves it out.
+    Effect(usize),
     /// An instrumentation point: probe `k` of the pass that inserted it
     /// (the circuit view, `graph.rs`, keeps its probes beside the IR and
     /// writes their code). Reverse sweeps never see probes.
@@ -672,6 +676,7 @@ impl Func {
                 }
                 Stmt::PushTuple(v) => writeln!(f, "{pad}push tuple {v}")?,
                 Stmt::Probe(k) => writeln!(f, "{pad}probe {k}")?,
+                Stmt::Effect(k) => writeln!(f, "{pad}effect `{}`", pieces_text(&self.passive[*k]))?,
                 Stmt::PopTuple(v) => writeln!(f, "{pad}pop tuple {v}")?,
                 Stmt::Reserve {
                     start,

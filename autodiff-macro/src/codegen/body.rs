@@ -407,6 +407,10 @@ impl Structured<'_> {
                 quote!(::autodiff_core::__private::add_scaled(&mut #place[..], #k, &#g[..]);)
             }
             Stmt::Probe(k) => self.probes[*k].clone(),
+            Stmt::Effect(k) => {
+                let code = pieces(&self.func.passive[*k]);
+                quote!(#code;)
+            }
             Stmt::PushTuple(v) => {
                 let id = value_ident(*v);
                 let t = tuple_tape(*v);

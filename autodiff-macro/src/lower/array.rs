@@ -9,7 +9,7 @@ use super::{Binding, Lower, View};
 use crate::ast::ident_name;
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
 use proc_macro2::Span;
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::{Expr, UnOp};
 
@@ -137,7 +137,7 @@ impl Lower<'_> {
                     Binding::Value { value, .. } if self.func.ty(value) == Ty::Array => {
                         Some(View::whole(value))
                     }
-                    Binding::Value { .. } => None,
+                    Binding::Value { .. } | Binding::Closure(_) => None,
                 }
             }
             Expr::Paren(p) => self.array_view(&p.expr),
@@ -212,6 +212,8 @@ impl Lower<'_> {
         let opaque = match base {
             // `self.w[i]`: an element of a constant array field.
             Expr::Field(f) if is_self(&f.base) => true,
+            // `GAUSS_W[i]`, `tables::KNOTS[i][j]`: a `const` or `static` table.
+            Expr::Path(_) if self.table(base).is_some() => true,
             Expr::Path(p) => {
                 let name = p.path.get_ident()?;
                 let Some(Binding::Value { value, .. }) = self.lookup(&ident_name(name)) else {
@@ -224,7 +226,10 @@ impl Lower<'_> {
             }
             _ => return None,
         };
-        let target = self.expr(&ix.expr);
+        let target = match self.table(&ix.expr) {
+            Some(table) => table,
+            None => self.expr(&ix.expr),
+        };
         let index = match &*ix.index {
             Expr::Range(r) => self.range_pieces(r),
             i => {
@@ -239,6 +244,22 @@ impl Lower<'_> {
         } else {
             self.passive(pieces, Ty::Int, ix.span())
         })
+    }
+
+    /// A `const` or `static` item named by a path that is no local name
+    /// (`GAUSS_W`, `tables::KNOTS`, `Self::W`): a table of constants, written
+    /// out where it is used. Its elements have no gradient.
+    pub(super) fn table(&mut self, e: &Expr) -> Option<ValueId> {
+        let Expr::Path(p) = e else { return None };
+        if p.qself.is_some() || p.path.segments.iter().any(|s| !s.arguments.is_none()) {
+            return None;
+        }
+        if let Some(name) = p.path.get_ident()
+            && self.lookup(&ident_name(name)).is_some()
+        {
+            return None;
+        }
+        Some(self.opaque_value(vec![Piece::Tokens(p.to_token_stream())], p.span()))
     }
 
     /// The source of a range `a..b`, for indexing a constant array.

@@ -30,8 +30,12 @@ impl Lower<'_> {
             {
                 return self.view_len(&view, span);
             }
-            // The length of a constant array (labels, `self.w`): passive.
-            let v = self.expr(&m.receiver);
+            // The length of a constant array (labels, `self.w`, a `const`
+            // table): passive.
+            let v = match self.table(&m.receiver) {
+                Some(table) => table,
+                None => self.expr(&m.receiver),
+            };
             if self.opaque.contains(&v) || self.func.ty(v) == Ty::Int {
                 let mut pieces = self.paren(v);
                 pieces.push(Piece::Tokens(quote!(.len())));
@@ -44,6 +48,22 @@ impl Lower<'_> {
         }
         if matches!(m.method.to_string().as_str(), "sum" | "product" | "fold") {
             return self.reduce(m);
+        }
+        // `x.iter().max_by(|a, b| a.total_cmp(b)).unwrap()`, `.reduce(f64::max).unwrap()`
+        if m.method == "unwrap"
+            && m.args.is_empty()
+            && let Expr::MethodCall(inner) = &*m.receiver
+            && matches!(
+                inner.method.to_string().as_str(),
+                "max_by" | "min_by" | "reduce"
+            )
+        {
+            return self.reduce_first(inner);
+        }
+        if Op::from_method(&ident_name(&m.method)).is_none()
+            && let Some(advice) = rewrite_advice(&ident_name(&m.method))
+        {
+            return self.error(&m.method, advice);
         }
         if let Some(t) = &m.turbofish {
             return self.error(t, "turbofish is not supported on float methods");
@@ -87,6 +107,9 @@ impl Lower<'_> {
         if let Some(name) = path.get_ident()
             && let Some(b) = self.lookup(&ident_name(name))
         {
+            if let Binding::Closure(def) = b {
+                return self.inline_closure(&def, args, span);
+            }
             if let Binding::Value { value, .. } = b
                 && self.poisoned(&[value])
             {
@@ -376,6 +399,32 @@ impl Lower<'_> {
         }
         Some(p.path.segments[1].ident.clone())
     }
+}
+
+/// What to write instead of a method that has no rule and is not a float
+/// method: iterator adaptors and consumers, `unwrap` away from a reduction.
+pub(super) fn rewrite_advice(name: &str) -> Option<String> {
+    let advice = match name {
+        "map" | "filter" | "filter_map" | "take" | "take_while" | "skip_while" | "step_by"
+        | "chain" | "flat_map" | "scan" | "inspect" | "peekable" => format!(
+            "#[grad] runs `.{name}(..)` only inside a reduction it knows (`.map(|v| …)` before `.sum()`, `.product()`, `.fold(..)`, `.max_by(..)`); write a `for` loop over the elements instead"
+        ),
+        "collect" | "to_vec" | "to_owned" | "into" => format!(
+            "#[grad] does not build collections with `.{name}()`; declare a local array (`let mut a = [0.0; N];`) and fill it in a `for` loop"
+        ),
+        "count" | "position" | "any" | "all" | "find" | "last" | "nth" => format!(
+            "#[grad] does not support `.{name}` on iterations; compute it with a `for` loop"
+        ),
+        "max_by_key" | "min_by_key" => format!(
+            "floats have no total order for `.{name}(..)`; write `.max_by(|a, b| a.total_cmp(b)).unwrap()` (or `min_by`), or `.fold(f64::NEG_INFINITY, f64::max)`"
+        ),
+        "unwrap" | "expect" => format!(
+            "#[grad] supports `.{name}()` only on `.max_by(..)`, `.min_by(..)` and `.reduce(..)` of an iteration"
+        ),
+        "clone" | "copied" | "cloned" => format!("floats are `Copy`: drop `.{name}()` here"),
+        _ => return None,
+    };
+    Some(advice)
 }
 
 /// Whether the last segment of a path is in UpperCamelCase (a type, a

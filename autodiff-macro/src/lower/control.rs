@@ -167,6 +167,7 @@ impl Lower<'_> {
             broken,
             continued,
             outer,
+            value: None,
         });
     }
 
@@ -209,14 +210,9 @@ impl Lower<'_> {
         self.loops.pop();
     }
 
-    // Input: `break;`, `break 'outer;`
-    // Output: `%broken := true` of the loop it leaves
+    // Input: `break;`, `break 'outer;`, `break x * 2.0;` (of a `loop` used as a value)
+    // Output: `%broken := true` of the loop it leaves (after `%result := …`)
     pub(super) fn break_expr(&mut self, b: &syn::ExprBreak) {
-        if let Some(e) = &b.expr {
-            self.cx
-                .error_spanned_by(e, "#[grad] does not support `break` with a value");
-            return;
-        }
         if self.loops.is_empty() {
             self.cx.error_spanned_by(b, "`break` outside of a loop");
             return;
@@ -224,6 +220,39 @@ impl Lower<'_> {
         let Some(k) = self.target_loop(b.label.as_ref(), "break") else {
             return;
         };
+        if let Some(e) = &b.expr {
+            let Some((result, typed)) = self.loops[k].value else {
+                self.cx.error_spanned_by(
+                    e,
+                    "`break` with a value leaves only a `loop` (not `for` or `while`)",
+                );
+                return;
+            };
+            let v = self.expr(e);
+            if self.poisoned(&[v]) {
+                self.poisoned.insert(result);
+            } else if !typed {
+                let ty = self.func.ty(v);
+                if !matches!(ty, Ty::Float | Ty::Int) {
+                    self.cx.error_spanned_by(
+                        e,
+                        "#[grad] supports a `loop` whose value is a float or an integer",
+                    );
+                    self.poisoned.insert(result);
+                } else {
+                    self.func.tys[result.index()] = ty;
+                    self.loops[k].value = Some((result, true));
+                    self.assign(result, v);
+                }
+            } else if self.func.ty(v) != self.func.ty(result) {
+                self.cx.error_spanned_by(
+                    e,
+                    "this `break` gives the loop a value of another type than an earlier `break`",
+                );
+            } else {
+                self.assign(result, v);
+            }
+        }
         // Every loop whose body breaks it made its flag before its body.
         if let Some(flag) = self.loops[k].broken {
             self.set_flag(flag, b.span());
@@ -296,12 +325,28 @@ impl Lower<'_> {
             self.error(l, "#[grad] does not support `while let`");
             return;
         }
-        self.lower_while(w.label.as_ref(), Some(&w.cond), &w.body, w.span());
+        self.lower_while(w.label.as_ref(), Some(&w.cond), &w.body, w.span(), None);
     }
 
     // Input: `loop { … break; … }`
     pub(super) fn loop_expr(&mut self, l: &syn::ExprLoop) {
-        self.lower_while(l.label.as_ref(), None, &l.body, l.span());
+        if super::scan::breaks_with_value(l) {
+            // `loop { … break x; }` as a statement: the value is dropped.
+            self.loop_value(l);
+            return;
+        }
+        self.lower_while(l.label.as_ref(), None, &l.body, l.span(), None);
+    }
+
+    // Input: `let r = loop { y = y * 0.5; if y < 1.0 { break y * 2.0; } };`
+    // Output: `%r = 0.0; while … { …; if … { %r := mul %y, 2.0; %broken := true } }`
+    pub(super) fn loop_value(&mut self, l: &syn::ExprLoop) -> ValueId {
+        let span = l.span();
+        let result = self.def(Inst::Zero, span);
+        self.mutable.insert(result);
+        self.func.names[result.index()] = Some("value".into());
+        self.lower_while(l.label.as_ref(), None, &l.body, span, Some(result));
+        result
     }
 
     /// `while cond { body }`, or `loop { body }` when `cond` is `None`.
@@ -311,8 +356,10 @@ impl Lower<'_> {
         cond: Option<&Expr>,
         body: &Block,
         span: Span,
+        value: Option<ValueId>,
     ) {
         self.enter_loop(label, Some(body), cond.is_none(), span);
+        self.loops.last_mut().expect("entered").value = value.map(|v| (v, false));
         let mut c = None;
         let head = self.in_block(|l| {
             let running = l.loop_running(span);

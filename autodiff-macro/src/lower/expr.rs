@@ -90,9 +90,10 @@ impl Lower<'_> {
                 self.stmt_expr(e);
                 self.poison(span)
             }
-            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => self.error(
+            Expr::Loop(l) => self.loop_value(l),
+            Expr::While(_) | Expr::ForLoop(_) => self.error(
                 e,
-                "#[grad] does not support a loop used as a value (`break` with a value); assign the value to a variable declared before the loop, then `break;`",
+                "a `for` or `while` loop has no value; use `loop { … break value; }`, or assign to a variable declared before the loop",
             ),
             other => self.error(
                 other,
@@ -288,6 +289,10 @@ impl Lower<'_> {
                 Binding::View { .. } => {
                     self.error(p, "#[grad] needs a float here; index the row (`row[j]`)")
                 }
+                Binding::Closure(_) => self.error(
+                    p,
+                    "#[grad] inlines a closure where it is called (`sq(a)`); it cannot be passed on as a value",
+                ),
             };
         }
         for seg in &p.path.segments {
@@ -428,7 +433,9 @@ impl Lower<'_> {
         if !self.coerce_int(v) && !self.poisoned(&[v]) {
             return self.error(e, "expected an integer here, found a float");
         }
-        v
+        // A constant of unknown type (`self.idx[k]`, `PICK[k]`) becomes a
+        // value defined here, which the reverse sweep can read again.
+        self.operand(v)
     }
 
     /// A constant in scope (`N`, `Self::K`) used where an integer is
@@ -498,11 +505,15 @@ fn expr_kind(e: &Expr) -> &'static str {
         Expr::Assign(_) => "assignments in expression position",
         Expr::Async(_) => "`async` blocks",
         Expr::Await(_) => "`.await`",
-        Expr::Closure(_) => "closures outside `.map(|v| …)`",
+        Expr::Closure(_) => {
+            "closures here; bind the closure to a name (`let f = |v| …;`) and call it, or write it in place in `.map(..)` or `.fold(..)`"
+        }
         Expr::Const(_) => "`const` blocks",
         Expr::Field(_) => "field access",
         Expr::Let(_) => "`let` expressions (`if let`, `while let`)",
-        Expr::Macro(_) => "macro invocations",
+        Expr::Macro(_) => {
+            "macros used as values (`assert!` and `println!` are kept as statements); compute the value without a macro"
+        }
         Expr::Range(_) => "ranges outside `for` loops",
         Expr::RawAddr(_) => "raw pointers",
         Expr::Reference(_) => "references",

@@ -84,6 +84,15 @@ fn strip_ref(pat: &Pat) -> &Pat {
     }
 }
 
+/// `&e` → `e`: a borrowed table is the table.
+fn strip_borrow(e: &Expr) -> &Expr {
+    match e {
+        Expr::Reference(r) if r.mutability.is_none() => strip_borrow(&r.expr),
+        Expr::Paren(p) => strip_borrow(&p.expr),
+        other => other,
+    }
+}
+
 /// Whether `m` is `.name()` with no arguments.
 fn is_call0(m: &syn::ExprMethodCall, names: &[&str]) -> bool {
     m.args.is_empty() && names.iter().any(|n| m.method == n)
@@ -353,8 +362,12 @@ impl Lower<'_> {
             self.error(e, LOOP_FORMS);
             return None;
         }
-        // A constant array: integer labels, index lists, a field of `self`.
-        let v = self.expr(e);
+        // A constant array: integer labels, index lists, a field of `self`,
+        // a `const` or `static` table.
+        let v = match self.table(strip_borrow(e)) {
+            Some(table) => table,
+            None => self.expr(e),
+        };
         if self.opaque.contains(&v) || self.func.ty(v) == Ty::Int {
             return Some(Source::Const(v));
         }
@@ -466,7 +479,7 @@ impl Lower<'_> {
         self.bind_binding(pat, b);
     }
 
-    fn bind_binding(&mut self, pat: &Pat, b: Binding) {
+    pub(super) fn bind_binding(&mut self, pat: &Pat, b: Binding) {
         let pat = match pat {
             Pat::Type(t) => &*t.pat,
             p => p,
@@ -483,10 +496,70 @@ impl Lower<'_> {
                 scope.insert(ident_name(&p.ident), b);
             }
             Pat::Wild(_) => {}
+            // `[a, b]` of a row (`for &[a, b] in pts.iter()`, `let [a, b] = p;`)
+            Pat::Slice(s) => match b {
+                Binding::View(view) => self.bind_elements(s, view),
+                Binding::Value { value, .. } if self.poisoned(&[value]) => self.bind_poisoned(pat),
+                Binding::Value { .. } | Binding::Closure(_) => {
+                    self.cx
+                        .error_spanned_by(s, "an array pattern `[a, b]` needs an array here");
+                    self.bind_poisoned(pat);
+                }
+            },
             other => {
-                self.cx
-                    .error_spanned_by(other, "#[grad] supports a name or `_` here");
+                self.cx.error_spanned_by(
+                    other,
+                    "#[grad] supports a name, `_` or an array pattern `[a, b]` here",
+                );
+                self.bind_poisoned(other);
             }
+        }
+    }
+
+    // Input: `[a, b]` bound to the row `pts[i]`
+    // Output: `a` = `pts[i][0]`, `b` = `pts[i][1]` (loads, or rows of a deeper array)
+    fn bind_elements(&mut self, s: &syn::PatSlice, view: View) {
+        for (k, pat) in s.elems.iter().enumerate() {
+            if let Pat::Rest(_) = pat {
+                self.cx.error_spanned_by(
+                    pat,
+                    "#[grad] destructures arrays element by element; name every element instead of `..`",
+                );
+                self.bind_poisoned(&Pat::Slice(s.clone()));
+                return;
+            }
+            let span = pat.span();
+            let k = proc_macro2::Literal::usize_suffixed(k);
+            let k = self.int_lit(quote!(#k), span);
+            let item = self.view_index(view.clone(), k, span);
+            let rank = self.ranks.get(&item.arr).copied().unwrap_or(1);
+            let b = if item.prefix.len() < rank {
+                Binding::View(item)
+            } else {
+                let v = self.def(
+                    Inst::Load {
+                        arr: item.arr,
+                        index: item.prefix,
+                    },
+                    span,
+                );
+                match strip_ref(pat) {
+                    // `[mut a, b]`: a variable of its own.
+                    Pat::Ident(p) if p.mutability.is_some() => {
+                        let v = self.def(Inst::Copy(v), span);
+                        self.mutable.insert(v);
+                        Binding::Value {
+                            value: v,
+                            mutable: true,
+                        }
+                    }
+                    _ => Binding::Value {
+                        value: v,
+                        mutable: false,
+                    },
+                }
+            };
+            self.bind_binding(pat, b);
         }
     }
 }

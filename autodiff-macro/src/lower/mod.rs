@@ -16,16 +16,18 @@
 //! blocks the other files share. `scan` looks at the syntax before lowering
 //! (which form the body needs, where it may exit early); `stmt` lowers
 //! statements, `let` and assignments; `expr` expressions and operands;
-//! `call` calls of functions and methods; `control` branches, loops, `break`,
-//! `continue` and `return`; `matching` `match`; `iter` what a loop runs over; `reduce` `.sum()`, `.product()`, `.fold(..)`; `array`
+//! `call` calls of functions and methods; `closure` closures bound to a name; `control` branches, loops, `break`,
+//! `continue` and `return`; `matching` `match`; `iter` what a loop runs over; `macros` `assert!` and `println!`; `reduce` `.sum()`, `.product()`, `.fold(..)`; `array`
 //! places, loads and stores; `array_expr` array expressions.
 
 mod array;
 mod array_expr;
 mod call;
+mod closure;
 mod control;
 mod expr;
 mod iter;
+mod macros;
 mod matching;
 mod reduce;
 mod scan;
@@ -38,6 +40,7 @@ use crate::op::Op;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use syn::spanned::Spanned;
 
 /// Which IR form the body is lowered to.
@@ -58,6 +61,17 @@ enum Binding {
     /// A place inside an array that is an array itself: a row, a sub-slice,
     /// a window (a loop over `w.iter()` or `x.windows(2)` binds one).
     View(View),
+    /// A closure bound to a name (`let sq = |v: f64| v * v;`): inlined
+    /// where it is called.
+    Closure(Rc<ClosureDef>),
+}
+
+/// A closure and the names in scope where it was written: its body is
+/// lowered at each call in these scopes (captured variables that may
+/// change later are snapshots), with its parameters bound to the arguments.
+struct ClosureDef {
+    closure: syn::ExprClosure,
+    scopes: Vec<HashMap<String, Binding>>,
 }
 
 /// An array place: `arr[prefix…]`, and of that, when `range` is set, the
@@ -96,6 +110,9 @@ struct LoopCx {
     /// Flags of enclosing loops that labeled exits inside this body set:
     /// the rest of this loop stops on them too.
     outer: Vec<ValueId>,
+    /// A `loop` used as a value: the variable its `break x` assign, and
+    /// whether a `break` has given it its type yet.
+    value: Option<(ValueId, bool)>,
 }
 
 struct Lower<'a> {

@@ -13,8 +13,13 @@ use syn::{BinOp, Block, Expr, Stmt as SynStmt};
 pub(super) fn needs_structure(sig: &Sig) -> bool {
     struct Scan(bool);
     impl<'ast> Visit<'ast> for Scan {
+        fn visit_stmt_macro(&mut self, _: &'ast syn::StmtMacro) {
+            // `assert!`, `println!`: an effect, kept in structured code.
+            self.0 = true;
+        }
         fn visit_expr(&mut self, e: &'ast Expr) {
             match e {
+                Expr::Macro(_) => self.0 = true,
                 Expr::If(_)
                 | Expr::ForLoop(_)
                 | Expr::While(_)
@@ -40,7 +45,16 @@ pub(super) fn needs_structure(sig: &Sig) -> bool {
                 Expr::MethodCall(m)
                     if matches!(
                         m.method.to_string().as_str(),
-                        "iter" | "len" | "windows" | "chunks_exact" | "sum" | "product" | "fold"
+                        "iter"
+                            | "len"
+                            | "windows"
+                            | "chunks_exact"
+                            | "sum"
+                            | "product"
+                            | "fold"
+                            | "max_by"
+                            | "min_by"
+                            | "reduce"
                     ) =>
                 {
                     self.0 = true
@@ -194,6 +208,47 @@ pub(super) fn labeled_exits(body: &Block, label: &str) -> (bool, bool) {
     x.labeled(label)
 }
 
+/// Whether a `loop` is left by a `break` with a value (`break x;`,
+/// `break 'outer x;`): a `loop` used as an expression.
+pub(super) fn breaks_with_value(l: &syn::ExprLoop) -> bool {
+    struct Scan<'a> {
+        label: Option<String>,
+        depth: usize,
+        found: bool,
+        _l: std::marker::PhantomData<&'a ()>,
+    }
+    impl<'ast> Visit<'ast> for Scan<'_> {
+        fn visit_expr(&mut self, e: &'ast Expr) {
+            match e {
+                Expr::Break(b) if b.expr.is_some() => {
+                    let ours = match &b.label {
+                        None => self.depth == 0,
+                        Some(l) => self.label.as_deref() == Some(&*l.ident.to_string()),
+                    };
+                    self.found |= ours;
+                }
+                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                    self.depth += 1;
+                    syn::visit::visit_expr(self, e);
+                    self.depth -= 1;
+                    return;
+                }
+                Expr::Closure(_) => return,
+                _ => {}
+            }
+            syn::visit::visit_expr(self, e);
+        }
+    }
+    let mut scan = Scan {
+        label: l.label.as_ref().map(|l| l.name.ident.to_string()),
+        depth: 0,
+        found: false,
+        _l: std::marker::PhantomData,
+    };
+    scan.visit_block(&l.body);
+    scan.found
+}
+
 /// Whether an expression in tail position produces a value (rather than being
 /// a statement such as an `if` without `else`, a loop or an assignment).
 pub(super) fn yields_value(e: &Expr) -> bool {
@@ -212,9 +267,9 @@ pub(super) fn yields_value(e: &Expr) -> bool {
         },
         Expr::Match(m) => m.arms.iter().any(|a| yields_value(&a.body)),
         Expr::Block(b) => block_yields(&b.block),
+        Expr::Loop(l) => breaks_with_value(l),
         Expr::ForLoop(_)
         | Expr::While(_)
-        | Expr::Loop(_)
         | Expr::Assign(_)
         | Expr::Return(_)
         | Expr::Break(_)

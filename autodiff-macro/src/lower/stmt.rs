@@ -48,12 +48,7 @@ impl Lower<'_> {
                         "items inside a #[grad] function are not supported; move the item out of the function",
                     );
                 }
-                SynStmt::Macro(m) => {
-                    self.cx.error_spanned_by(
-                        &m.mac,
-                        "macro invocations are not supported inside a #[grad] function; write the code out",
-                    );
-                }
+                SynStmt::Macro(m) => self.macro_stmt(&m.mac),
             }
             if self.form == Form::Structured && !last && may_exit(stmt) {
                 // The rest runs only if nothing returned or broke out.
@@ -124,7 +119,11 @@ impl Lower<'_> {
             pat => (pat, None),
         };
         if let Pat::Tuple(tuple) = pat {
-            self.local_tuple(tuple, ty, &init.expr);
+            match &*init.expr {
+                // `let (s, c) = (x.sin(), x.cos());`
+                Expr::Tuple(values) => self.local_tuple_expr(tuple, ty, values),
+                other => self.local_tuple(tuple, ty, other),
+            }
             return;
         }
         let mutable = matches!(pat, Pat::Ident(p) if p.mutability.is_some());
@@ -142,6 +141,11 @@ impl Lower<'_> {
             }
             e => (e, false),
         };
+        // `let sq = |v: f64| v * v;`: inlined where it is called.
+        if let Expr::Closure(c) = init_expr {
+            self.define_closure(pat, c, mutable);
+            return;
+        }
         // Local arrays: `let mut s = [0.0; 3];`, `let a = [x, y];`
         if let Expr::Array(_) | Expr::Repeat(_) = init_expr {
             let arr = self.array_expr(init_expr);
@@ -191,13 +195,14 @@ impl Lower<'_> {
         self.bind_pat(pat, value, mutable);
     }
 
-    /// Binds a pattern (`row`, `_`) to an array place.
+    /// Binds a pattern (`row`, `_`, `[a, b]`) to an array place.
     fn bind_view(&mut self, pat: &Pat, view: View) {
         match pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 let scope = self.scopes.last_mut().expect("scope");
                 scope.insert(ident_name(&p.ident), Binding::View(view));
             }
+            Pat::Slice(_) => self.bind_binding(pat, Binding::View(view)),
             Pat::Wild(_) => {}
             other => {
                 self.cx.error_spanned_by(
@@ -208,9 +213,12 @@ impl Lower<'_> {
         }
     }
 
-    /// Binds one pattern (`x`, `mut x`, `_`) to a value.
+    /// Binds one pattern (`x`, `mut x`, `_`, `[a, b]` of an array) to a value.
     fn bind_pat(&mut self, pat: &Pat, value: ValueId, mutable: bool) {
         match pat {
+            Pat::Slice(_) if self.func.ty(value) == Ty::Array => {
+                self.bind_binding(pat, Binding::View(View::whole(value)));
+            }
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 let name = ident_name(&p.ident);
                 let slot = &mut self.func.names[value.index()];
@@ -225,6 +233,85 @@ impl Lower<'_> {
                     other,
                     "this pattern is not supported in #[grad] functions; bind a single name",
                 );
+            }
+        }
+    }
+
+    // Input: `let (s, c) = (x.sin(), x.cos());`, `let (mut a, row) = (x, w[0]);`
+    // Output: every value on the right first, then the names bound (so
+    //         `let (a, b) = (b, a);` swaps)
+    fn local_tuple_expr(
+        &mut self,
+        tuple: &syn::PatTuple,
+        ty: Option<&syn::Type>,
+        values: &syn::ExprTuple,
+    ) {
+        if tuple.elems.len() != values.elems.len() {
+            self.cx.error_spanned_by(
+                tuple,
+                format!(
+                    "the pattern binds {} names but the tuple has {} values",
+                    tuple.elems.len(),
+                    values.elems.len()
+                ),
+            );
+            self.bind_poisoned(&Pat::Tuple(tuple.clone()));
+            return;
+        }
+        let types: Vec<Option<&syn::Type>> = match ty {
+            Some(syn::Type::Tuple(t)) if t.elems.len() == tuple.elems.len() => {
+                t.elems.iter().map(Some).collect()
+            }
+            Some(other) => {
+                self.cx
+                    .error_spanned_by(other, "expected a tuple type with one type per name");
+                vec![None; tuple.elems.len()]
+            }
+            None => vec![None; tuple.elems.len()],
+        };
+        let mut bound = Vec::new();
+        for (e, ty) in values.elems.iter().zip(types) {
+            let e = match e {
+                Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+                e => e,
+            };
+            if self.names_array(e)
+                && let Some(view) = self.array_view(e)
+            {
+                bound.push(Binding::View(view));
+                continue;
+            }
+            let mut value = self.expr(e);
+            if let Some(ty) = ty {
+                self.check_type(ty, value);
+            }
+            if self.form == Form::Structured && self.mutable.contains(&value) {
+                // A snapshot: the variable may change before the name is read.
+                value = self.def(Inst::Copy(value), e.span());
+            }
+            bound.push(Binding::Value {
+                value,
+                mutable: false,
+            });
+        }
+        for (pat, b) in tuple.elems.iter().zip(bound) {
+            match (pat, b) {
+                (Pat::Tuple(_), _) => {
+                    self.cx.error_spanned_by(
+                        pat,
+                        "#[grad] destructures one level of tuple; bind this part to a name",
+                    );
+                    self.bind_poisoned(pat);
+                }
+                (Pat::Ident(p), Binding::Value { value, .. }) if p.mutability.is_some() => {
+                    let value = self.def(Inst::Copy(value), p.span());
+                    self.mutable.insert(value);
+                    self.bind_pat(pat, value, true);
+                }
+                (_, Binding::Value { value, .. }) => self.bind_pat(pat, value, false),
+                (_, Binding::View(view)) => self.bind_view(pat, view),
+                // Not made above: a closure in a tuple is lowered as a value.
+                (_, Binding::Closure(_)) => {}
             }
         }
     }
@@ -246,7 +333,7 @@ impl Lower<'_> {
         let Some((recv, span)) = sin_cos.filter(|_| tuple.elems.len() == 2) else {
             self.cx.error_spanned_by(
                 tuple,
-                "tuple patterns are supported only as `let (s, c) = x.sin_cos();`",
+                "#[grad] destructures a tuple written in place (`let (a, b) = (x, y);`) or `x.sin_cos()`",
             );
             return;
         };
@@ -317,6 +404,7 @@ impl Lower<'_> {
                 self.stmts(&b.block.stmts, false);
                 self.scopes.pop();
             }
+            Expr::Macro(m) => self.macro_stmt(&m.mac),
             // A pure expression whose value is dropped: lower it for its errors.
             e => {
                 self.expr(e);

@@ -43,7 +43,10 @@ pub struct Candidate {
 /// view records the gates in the order of the plain sweeps).
 pub fn candidates(func: &Func) -> Vec<Candidate> {
     let mut probes = false;
-    walk(&func.body, &mut |s| probes |= matches!(s, Stmt::Probe(_)));
+    // Nor with effects (`println!`), which must run in the forward order.
+    walk(&func.body, &mut |s| {
+        probes |= matches!(s, Stmt::Probe(_) | Stmt::Effect(_))
+    });
     if probes {
         return Vec::new();
     }

@@ -42,6 +42,7 @@ pub fn stmt_reads(func: &Func, stmt: &Stmt) -> Vec<ValueId> {
         }
         Stmt::ClearStore { index, .. } => out.extend(index.iter().copied()),
         Stmt::If { cond, .. } => out.push(*cond),
+        Stmt::Effect(k) => collect_piece_values(&func.passive[*k], &mut out),
         Stmt::For { start, end, .. } => {
             out.push(*start);
             out.push(*end);

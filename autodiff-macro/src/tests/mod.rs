@@ -9,6 +9,7 @@ use crate::{lower, reverse, simplify};
 use expect_test::Expect;
 
 mod codegen;
+mod everyday;
 mod graph;
 mod lowering;
 mod robustness;

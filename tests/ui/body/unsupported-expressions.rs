@@ -6,8 +6,7 @@ fn f(x: f64, v: [f64; 2], n: i32) -> f64 {
         (0, true) => x,
         _ => -x,
     };
-    let c = |t: f64| t * 2.0;
-    a + c(x) + v[0]
+    a + v[0]
 }
 
 fn main() {}

@@ -3,13 +3,13 @@ use autodiff_core::grad;
 #[grad]
 fn f(x: f64) -> f64 {
     let mut y = x;
-    let z = loop {
+    let small = loop {
         y = y * 0.5;
-        if y < 0.1 {
-            break y;
+        if y < 1.0 {
+            break true;
         }
     };
-    z * x
+    if small { y } else { x }
 }
 
 fn main() {}
