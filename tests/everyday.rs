@@ -466,6 +466,61 @@ fn loop_patterns_of_rows() {
     );
 }
 
+// ---- Together ---------------------------------------------------------------
+#[grad]
+fn closure_in_map(x: &[f64]) -> f64 {
+    let sq = |v: f64| v * v;
+    let s: f64 = x.iter().map(|&v| sq(v)).sum();
+    s + x.iter().map(|v| sq(*v)).fold(0.0, |a, b| a + b)
+}
+#[grad]
+fn closure_with_branch(x: f64, y: f64) -> f64 {
+    let f = |a: f64| -> f64 { if a > 0.0 { a * y } else { -a } };
+    f(x) + f(-x) + f(y * 2.0)
+}
+#[grad]
+fn closures_calling_closures(x: f64) -> f64 {
+    let add = |a: f64, b: f64| a + b;
+    let twice = |a: f64| add(a, a);
+    twice(twice(x)) * x
+}
+#[grad]
+fn nested_array_pattern(w: [[f64; 2]; 2], x: f64) -> f64 {
+    let [[a, b], [c, d]] = w;
+    a * d - b * c + x
+}
+#[grad]
+fn integer_methods_in_loop_value(x: &[f64]) -> f64 {
+    let n = x.len();
+    let i = loop {
+        let mut k = 0;
+        while k < n && x[k] < 1.0 {
+            k += 1;
+        }
+        break k.min(n - 1);
+    };
+    x[i] * 2.0
+}
+/// Closures inside `.map`, with branches, calling closures; nested array
+/// patterns; integer methods in a `loop` value.
+#[test]
+fn closures_patterns_and_integer_methods_together() {
+    let x = [0.5, -1.0, 2.0];
+    let (v, g) = closure_in_map_grad(&x);
+    assert_eq!(v, 2.0 * (0.25 + 1.0 + 4.0));
+    assert_eq!(g, vec![2.0, -4.0, 8.0]);
+    let (v, dx, dy) = closure_with_branch_grad(0.5, 1.5);
+    assert_eq!(v, closure_with_branch(0.5, 1.5));
+    assert_eq!((dx, dy), (1.5 + 1.0, 0.5 + 2.0 * 3.0));
+    assert_eq!(closures_calling_closures_grad(2.0), (16.0, 16.0));
+    let (v, gw, gx) = nested_array_pattern_grad([[1.0, 2.0], [3.0, 4.0]], 0.5);
+    assert_eq!((v, gw, gx), (-2.0 + 0.5, [[4.0, -3.0], [-2.0, 1.0]], 1.0));
+    assert_eq!(
+        integer_methods_in_loop_value_grad(&x),
+        (4.0, vec![0.0, 0.0, 2.0])
+    );
+}
+
 // ---- 6. Assertions and printing ------------------------------------------
 
 #[grad]

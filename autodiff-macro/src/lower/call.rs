@@ -80,8 +80,53 @@ impl Lower<'_> {
             pieces.push(Piece::Tokens(quote!(.#name())));
             return self.passive(pieces, Ty::Bool, span);
         }
+        // `k.min(n - 1)`, `i.pow(2)`, `j.saturating_sub(1)`: integer methods
+        // of an integer receiver, passive.
+        let name = ident_name(&m.method);
+        if INT_METHODS.contains(&name.as_str()) && self.is_int_expr(&m.receiver) {
+            let recv = self.int_operand(&m.receiver);
+            let mut pieces = self.paren(recv);
+            let method = &m.method;
+            pieces.push(Piece::Tokens(quote!(.#method)));
+            let mut inner = Vec::new();
+            for (k, a) in m.args.iter().enumerate() {
+                if k > 0 {
+                    inner.push(Piece::Tokens(quote!(,)));
+                }
+                let v = self.int_operand(a);
+                inner.extend(self.pieces_of(v));
+            }
+            pieces.push(Piece::Paren(inner));
+            let ty = if name.starts_with("is_") {
+                Ty::Bool
+            } else {
+                Ty::Int
+            };
+            return self.passive(pieces, ty, span);
+        }
         let args: Vec<&Expr> = std::iter::once(&*m.receiver).chain(&m.args).collect();
         self.method(&m.method, &args, span)
+    }
+
+    /// Whether an expression is an integer, judged from its syntax and the
+    /// types of the names it reads, without lowering it.
+    fn is_int_expr(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Lit(l) => matches!(&l.lit, syn::Lit::Int(i) if !matches!(i.suffix(), "f32" | "f64")),
+            Expr::Paren(p) => self.is_int_expr(&p.expr),
+            Expr::Group(g) => self.is_int_expr(&g.expr),
+            Expr::Reference(r) => self.is_int_expr(&r.expr),
+            Expr::Unary(u) => self.is_int_expr(&u.expr),
+            Expr::Cast(c) => crate::ast::is_int_type(&c.ty),
+            Expr::Binary(b) => self.is_int_expr(&b.left) || self.is_int_expr(&b.right),
+            Expr::MethodCall(m) => {
+                m.method == "len" || INT_METHODS.contains(&ident_name(&m.method).as_str()) && self.is_int_expr(&m.receiver)
+            }
+            Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
+                matches!(self.lookup(&ident_name(id)), Some(Binding::Value { value, .. }) if self.func.ty(value) == Ty::Int)
+            }),
+            _ => false,
+        }
     }
 
     // Input: `g(a, b)`, `path::g(x, &v)`, `Self::g(a)`
@@ -400,6 +445,34 @@ impl Lower<'_> {
         Some(p.path.segments[1].ident.clone())
     }
 }
+
+/// Methods of integers kept as written (the receiver an integer).
+const INT_METHODS: &[&str] = &[
+    "min",
+    "max",
+    "abs",
+    "pow",
+    "clamp",
+    "signum",
+    "abs_diff",
+    "unsigned_abs",
+    "saturating_sub",
+    "saturating_add",
+    "saturating_mul",
+    "wrapping_add",
+    "wrapping_sub",
+    "wrapping_mul",
+    "rem_euclid",
+    "div_euclid",
+    "isqrt",
+    "ilog2",
+    "ilog10",
+    "count_ones",
+    "leading_zeros",
+    "trailing_zeros",
+    "next_power_of_two",
+    "is_power_of_two",
+];
 
 /// What to write instead of a method that has no rule and is not a float
 /// method: iterator adaptors and consumers, `unwrap` away from a reduction.
