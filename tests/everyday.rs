@@ -191,6 +191,25 @@ fn closures_over_slices_and_in_loops() {
     check(&|p| closure_over_slices(&p[..5], &p[5..]), &all, &xy);
 }
 
+/// Straight-line code (no branch, loop or array): the snapshot of `k` the
+/// closure reads is a copy, and the gradient flows through it.
+#[grad]
+fn straight_capture(a: f64, b: f64) -> f64 {
+    let mut k = a * b;
+    let f = move |v: f64| v * k;
+    k = b;
+    f(a) + f(b) * k
+}
+
+#[test]
+fn captured_snapshot_in_straight_line_code_carries_the_gradient() {
+    // f = a·ab + b·ab·b = a²b + ab³.
+    let (a, b) = (1.5, -0.5);
+    let (v, da, db) = straight_capture_grad(a, b);
+    assert_eq!(v, straight_capture(a, b));
+    assert_eq!((da, db), (2.0 * a * b + b * b * b, a * a + 3.0 * a * b * b));
+}
+
 // ---- 3. Reductions -------------------------------------------------------
 
 #[grad]
@@ -554,4 +573,98 @@ fn failed_assertion_panics_in_f_grad() {
 #[should_panic(expected = "must be even")]
 fn failed_assert_eq_panics_in_f_grad() {
     let _ = checked_grad(1.0, 3);
+}
+
+// ---- 7. Mixed precision: `f32` values inside an `f64` function -------------
+
+/// `f32` arithmetic, an `f32` literal, a comparison with a literal (an `f32`
+/// one, as Rust infers it), an `if` whose value is an `f32`, a cast to an
+/// integer, and the way back with `as f64`.
+#[grad]
+fn mixed_precision(x: f64, s: f64) -> f64 {
+    let y = x as f32;
+    let z = (y * y + 0.1).sqrt() * 2.5f32 - y / 3.0;
+    let w: f32 = if y < 0.1 { z * 2.0 } else { z.max(y).abs() };
+    let k = (y * 10.0) as i32;
+    (w as f64) * s + k as f64 + x
+}
+
+/// `f32`'s `+ - * /` and `sqrt` computed in `f64` and rounded once are
+/// exactly `f32`'s: `f_grad`'s value is `f`'s, bit for bit.
+#[test]
+fn f32_values_compute_exactly_what_f_computes() {
+    let mut x = -3.0;
+    while x < 3.0 {
+        for s in [0.7, -1.9] {
+            let (v, dx, ds) = mixed_precision_grad(x, s);
+            assert_eq!(v.to_bits(), mixed_precision(x, s).to_bits(), "at {x}");
+            // ∂/∂s = w exactly (as f64).
+            let y = x as f32;
+            let z = (y * y + 0.1).sqrt() * 2.5f32 - y / 3.0;
+            let w: f32 = if y < 0.1 { z * 2.0 } else { z.max(y).abs() };
+            assert_eq!(ds, w as f64);
+            // ∂/∂x: the same function in f64 (the roundings have derivative
+            // 1), to f32's precision.
+            let yd = x;
+            let r = (yd * yd + 0.1).sqrt();
+            let dz = yd / r * 2.5 - 1.0 / 3.0;
+            let zd = r * 2.5 - yd / 3.0;
+            let dw = if y < 0.1 {
+                2.0 * dz
+            } else if zd >= yd {
+                dz * zd.signum()
+            } else {
+                yd.signum()
+            };
+            let exact = dw * s + 1.0;
+            assert!(
+                (dx - exact).abs() < 1e-5 * exact.abs().max(1.0),
+                "at {x}: {dx} vs {exact}"
+            );
+        }
+        x += 0.0625 + 1e-3;
+    }
+    // At 0.1 itself: `y < 0.1` compares 0.1f32 with 0.1f32 (false), as `f`.
+    let x = 0.1f32 as f64;
+    assert_eq!(mixed_precision_grad(x, 1.0).0, mixed_precision(x, 1.0));
+}
+
+#[grad]
+fn mixed_printing(x: f64) -> f64 {
+    let y = x as f32 * 0.5;
+    assert!(y < 100.0, "y = {y}");
+    println!("y = {}, y as f64 = {}", y, y as f64);
+    (y as f64).exp()
+}
+
+#[test]
+fn f32_values_in_assertions_and_printing() {
+    let (v, d) = mixed_printing_grad(1.3);
+    assert_eq!(v, mixed_printing(1.3));
+    assert_eq!(d, v * 0.5);
+}
+
+/// `f32` values through forward mode and the Hessian: the value is `f`'s,
+/// the derivatives those of the same function in `f64` (the roundings have
+/// derivative 1 and none of second order), to `f32`'s precision.
+#[grad(forward, hessian)]
+fn mixed_second_order(a: f64, b: f64) -> f64 {
+    let y = a as f32;
+    let z = (y * y * 0.5f32) as f64;
+    z * b + a
+}
+
+#[test]
+fn f32_values_in_forward_mode_and_hessians() {
+    let (a, b) = (1.3, -0.7);
+    let (v, along) = mixed_second_order_jvp(a, b, 1.0, 2.0);
+    assert_eq!(v, mixed_second_order(a, b));
+    // ∇f = (a b + 1, a²/2) in f64; along (1, 2).
+    let y = a as f32 as f64;
+    let exact = (y * b + 1.0) + 2.0 * (0.5 * y * y);
+    assert!((along - exact).abs() < 1e-6, "{along} vs {exact}");
+    let (_, _, _, h) = mixed_second_order_hessian(a, b);
+    // H = [[b, a], [a, 0]].
+    assert!((h[0][0] - b).abs() < 1e-12 && (h[0][1] - y).abs() < 1e-6);
+    assert!((h[1][0] - y).abs() < 1e-6 && h[1][1] == 0.0);
 }

@@ -469,6 +469,16 @@ macro_rules! op_table {
             }
             // ----- Local derivatives at kinks, used only by the rules above;
             // never differentiated themselves. -----
+            // ----- Precision -----
+            RoundF32 {
+                name: "round_f32", method: None, arity: 1, int_args: [],
+                forward: Inline(|a, _| {
+                    let x = &a[0];
+                    quote!((#x as f32 as f64))
+                }),
+                partials: "1 (an `f32` result inside an `f64` function: the gradient flows through the rounding)",
+                vjp: |_, adj, _, _| one(adj),
+            }
             MaxWeight {
                 name: "max_weight", method: None, arity: 2, int_args: [],
                 forward: Inline(|a, _| {
@@ -656,6 +666,7 @@ impl Op {
             Op::Mul => Some(a[0] * a[1]),
             Op::Div => Some(a[0] / a[1]),
             Op::Neg => Some(-a[0]),
+            Op::RoundF32 => Some(a[0] as f32 as f64),
             _ => None,
         }
     }

@@ -329,6 +329,7 @@ impl Lower<'_> {
             return;
         }
         let value = self.operand(value);
+        let value = self.wide(value, ix.span());
         self.emit(Stmt::Store {
             arr: view.arr,
             index: view.prefix,

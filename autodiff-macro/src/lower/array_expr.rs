@@ -118,7 +118,8 @@ impl Lower<'_> {
             }
             other => {
                 let v = self.expr(other);
-                Shape::Elem(self.operand(v))
+                let v = self.operand(v);
+                Shape::Elem(self.wide(v, other.span()))
             }
         }
     }

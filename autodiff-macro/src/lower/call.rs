@@ -250,6 +250,7 @@ impl Lower<'_> {
         }
         let value = self.expr(inner);
         let value = self.operand(value);
+        let value = self.wide(value, inner.span());
         Arg {
             value,
             prefix: Vec::new(),

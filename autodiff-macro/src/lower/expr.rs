@@ -140,6 +140,19 @@ impl Lower<'_> {
                 if ta != tc || !matches!(ta, Ty::Float | Ty::Int | Ty::Bool) {
                     return self.error(b, "comparison of values of different types");
                 }
+                // `y < 0.1` with `y: f32` compares with `0.1f32`.
+                let (mut a, mut c) = (a, c);
+                match (self.narrow.contains(&a), self.narrow.contains(&c)) {
+                    (true, false) => match self.as_f32_beside(c, span) {
+                        Some(n) => c = n,
+                        None => return self.wide(a, span),
+                    },
+                    (false, true) => match self.as_f32_beside(a, span) {
+                        Some(n) => a = n,
+                        None => return self.wide(c, span),
+                    },
+                    _ => {}
+                }
                 let tok = b.op.to_token_stream();
                 return self.passive_bin(a, tok, c, Ty::Bool, span);
             }
@@ -233,8 +246,11 @@ impl Lower<'_> {
         let span = lit.span();
         match lit {
             Lit::Float(f) => {
+                // `0.1f32` in an `f64` function: an `f32` value.
+                let narrow = f.suffix() == "f32" && self.mixed_precision();
                 let suffix_ok = match f.suffix() {
                     "" => true,
+                    _ if narrow => true,
                     s => s == self.func.float.name(),
                 };
                 if !suffix_ok {
@@ -248,6 +264,12 @@ impl Lower<'_> {
                     );
                 }
                 match f.base10_parse::<f64>() {
+                    Ok(_) if narrow => {
+                        let value = f.base10_parse::<f32>().map_or(f64::NAN, f64::from);
+                        let v = self.def(crate::ir::lit_inst(value), span);
+                        self.narrow.insert(v);
+                        v
+                    }
                     Ok(value) => self.def(
                         Inst::Lit {
                             text: f.base10_digits().to_owned(),
@@ -334,6 +356,13 @@ impl Lower<'_> {
         if let Inst::Extern(path) = self.func.inst(v) {
             let path = path_tokens(path, self.func.span(v));
             let mut pieces = vec![Piece::Paren(vec![Piece::Tokens(path)])];
+            if target_float == Some(crate::ir::Float::F32) && self.mixed_precision() {
+                // `K as f32` in an `f64` function: an `f32`, held as an `f64`.
+                pieces.push(Piece::Tokens(quote!(as f32 as f64)));
+                let n = self.passive(pieces, Ty::Float, span);
+                self.narrow.insert(n);
+                return n;
+            }
             pieces.push(Piece::Tokens(quote!(as #ty)));
             let t = if target_float.is_some() {
                 Ty::Float
@@ -346,7 +375,20 @@ impl Lower<'_> {
             return self.poison(span);
         }
         match (self.func.ty(v), target_float) {
+            // `y as f64` of an `f32` value: the same number, an `f64` again.
+            (Ty::Float, Some(f)) if f == self.func.float && self.narrow.contains(&v) => {
+                self.widen(v, span)
+            }
             (Ty::Float, Some(f)) if f == self.func.float => v,
+            // `x as f32` in an `f64` function: rounded, then an `f32` value.
+            (Ty::Float, Some(crate::ir::Float::F32)) if self.mixed_precision() => {
+                let v = self.operand(v);
+                match self.as_f32_beside(v, span) {
+                    // A literal or a constant: rounded as written.
+                    Some(n) if !matches!(self.func.inst(v), Inst::Op { .. } | Inst::Copy(_)) => n,
+                    _ => self.round_f32(v, span),
+                }
+            }
             // `x as i32`, `(b * b) as usize`: an integer, a constant of the
             // derivative (zero gradient).
             (Ty::Float, None) if is_int_type(ty) => {
@@ -362,11 +404,19 @@ impl Lower<'_> {
             (Ty::Float, _) => self.error(
                 ty,
                 format!(
-                    "#[grad] cannot cast a float to `{}`; keep it `{}`",
+                    "#[grad] cannot cast a float to `{}` in an `{}` function (an `f64` function can hold `f32` values, not the other way round)",
                     ty.to_token_stream(),
                     self.func.float.name()
                 ),
             ),
+            // `n as f32` in an `f64` function.
+            (Ty::Int | Ty::Bool, Some(crate::ir::Float::F32)) if self.mixed_precision() => {
+                let mut pieces = self.paren(v);
+                pieces.push(Piece::Tokens(quote!(as f32 as f64)));
+                let n = self.passive(pieces, Ty::Float, span);
+                self.narrow.insert(n);
+                n
+            }
             (Ty::Int | Ty::Bool, Some(f)) if f == self.func.float => {
                 let mut pieces = self.paren(v);
                 pieces.push(Piece::Tokens(quote!(as #ty)));

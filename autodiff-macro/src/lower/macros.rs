@@ -77,7 +77,7 @@ impl Lower<'_> {
                     self.shown(arg)
                 };
                 ok &= !self.poisoned(&[v]);
-                inner.extend(self.paren(v));
+                inner.extend(self.shown_pieces(v));
                 continue;
             }
             // The format string: kept, with the names it captures.
@@ -124,7 +124,7 @@ impl Lower<'_> {
             if let Some(label) = label {
                 inner.push(Piece::Tokens(quote!(#label =)));
             }
-            inner.extend(self.paren(v));
+            inner.extend(self.shown_pieces(v));
         }
         // `{x}` in the format string reads `x`: pass it by name.
         for (name, span) in captured {
@@ -153,7 +153,7 @@ impl Lower<'_> {
             ok &= self.showable(v, &id);
             comma(&mut inner);
             inner.push(Piece::Tokens(quote!(#id =)));
-            inner.extend(self.paren(v));
+            inner.extend(self.shown_pieces(v));
         }
         if !ok {
             return;
@@ -164,6 +164,21 @@ impl Lower<'_> {
         let k = self.func.passive.len();
         self.func.passive.push(pieces);
         self.emit(Stmt::Effect(k));
+    }
+
+    /// The source of a value a macro reads: an `f32` value as the `f32` it is.
+    fn shown_pieces(&self, v: ValueId) -> Vec<Piece> {
+        let pieces = self.paren(v);
+        if self.narrow.contains(&v) {
+            vec![Piece::Paren(
+                pieces
+                    .into_iter()
+                    .chain([Piece::Tokens(quote!(as f32))])
+                    .collect(),
+            )]
+        } else {
+            pieces
+        }
     }
 
     /// A value a macro shows or compares: a float, an integer or a `bool`.

@@ -34,6 +34,8 @@ impl Lower<'_> {
             return Some(self.error(m, "internal: `match` outside structured code"));
         }
         let mut s = self.expr(&m.expr);
+        // Float patterns are `f64` literals: an `f32` scrutinee is an error.
+        s = self.wide(s, m.expr.span());
         if !self.poisoned(&[s]) && !matches!(self.func.ty(s), Ty::Int | Ty::Bool | Ty::Float) {
             self.error(
                 &m.expr,

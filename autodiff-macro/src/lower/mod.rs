@@ -29,6 +29,7 @@ mod expr;
 mod iter;
 mod macros;
 mod matching;
+mod precision;
 mod reduce;
 mod scan;
 mod stmt;
@@ -137,6 +138,10 @@ struct Lower<'a> {
     mutable: HashSet<ValueId>,
     /// Constants of unknown type (`self.n`): integers where one is expected.
     opaque: HashSet<ValueId>,
+    /// Float values of type `f32` inside an `f64` function (`x as f32` and
+    /// what is computed from it): held as `f64`s that are exactly `f32`s
+    /// (`precision.rs`).
+    narrow: HashSet<ValueId>,
     /// Values that stand for code with an error: their uses raise no more
     /// errors (one root error per problem).
     poisoned: HashSet<ValueId>,
@@ -196,6 +201,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
         const_params: HashSet::new(),
         mutable: HashSet::new(),
         opaque: HashSet::new(),
+        narrow: HashSet::new(),
         poisoned: HashSet::new(),
         loops: Vec::new(),
         depth: 0,
@@ -270,6 +276,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
                 (Some(v), _) | (None, Some(v)) => v,
                 (None, None) => l.missing_value(block),
             };
+            let ret = l.wide(ret, block.span());
             l.func.outputs = vec![ret];
         }
     }
@@ -283,7 +290,12 @@ impl Lower<'_> {
 
     /// Defines a value by an instruction, at this point of the body.
     fn def(&mut self, inst: Inst, span: Span) -> ValueId {
+        // A copy of an `f32` value is one.
+        let narrow = matches!(inst, Inst::Copy(s) if self.narrow.contains(&s));
         let v = self.func.push(inst, span);
+        if narrow {
+            self.narrow.insert(v);
+        }
         if self.form == Form::Structured {
             self.emit(Stmt::Def(v));
         }
@@ -415,7 +427,10 @@ impl Lower<'_> {
     }
 
     fn op(&mut self, op: Op, args: Vec<ValueId>, span: Span) -> ValueId {
-        let args = args.into_iter().map(|a| self.operand(a)).collect();
+        let args: Vec<ValueId> = args.into_iter().map(|a| self.operand(a)).collect();
+        if args.iter().any(|a| self.narrow.contains(a)) {
+            return self.narrow_op(op, args, span);
+        }
         self.def(Inst::Op { op, args }, span)
     }
 
@@ -426,6 +441,7 @@ impl Lower<'_> {
     /// `dst = src` on a mutable variable (structured code).
     fn assign(&mut self, dst: ValueId, src: ValueId) {
         let src = self.operand(src);
+        let src = self.same_precision(dst, src);
         self.emit(Stmt::Assign { dst, src });
     }
 

@@ -354,6 +354,9 @@ impl Lower<'_> {
     fn check_type(&mut self, ty: &syn::Type, value: ValueId) {
         let ok = match self.func.ty(value) {
             _ if self.poisoned(&[value]) => true,
+            Ty::Float if self.narrow.contains(&value) => {
+                float_type(ty) == Some(crate::ir::Float::F32)
+            }
             Ty::Float => float_type(ty) == Some(self.func.float),
             Ty::Int => is_int_type(ty),
             Ty::Bool => is_bool_type(ty),

@@ -56,6 +56,24 @@ pub fn reverse(forward: &Func) -> Func {
             }
             continue;
         }
+        // A copy (a closure's snapshot, `y as f64` of an `f32` value) passes
+        // its adjoint on unchanged.
+        if let Inst::Copy(src) = forward.insts[i] {
+            if is_active(src) && forward.ty(src) == Ty::Float {
+                let slot = adj[src.index()];
+                adj[src.index()] = Some(match slot {
+                    None => upstream,
+                    Some(prev) => out.push(
+                        Inst::Op {
+                            op: crate::op::Op::Add,
+                            args: vec![prev, upstream],
+                        },
+                        forward.spans[i],
+                    ),
+                });
+            }
+            continue;
+        }
         let Inst::Op { op, args } = &forward.insts[i] else {
             continue;
         };

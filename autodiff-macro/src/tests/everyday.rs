@@ -136,3 +136,25 @@ fn lower_assertions_as_effects() {
         "#]],
     );
 }
+
+#[test]
+fn lower_f32_values_rounded_after_each_operation() {
+    check_lower(
+        "fn f(x: f64) -> f64 { let y = x as f32; let z = y * y + 0.1; (z.abs() as f64) * x }",
+        expect![[r#"
+            fn(x: f64) -> f64
+              %0 = param 0 x
+              %1 = round_f32 %0  // y
+              %2 = mul %1, %1
+              %3 = round_f32 %2
+              %4 = lit 0.1
+              %5 = lit 0.10000000149011612
+              %6 = add %3, %5
+              %7 = round_f32 %6  // z
+              %8 = abs %7
+              %9 = copy %8
+              %10 = mul %9, %0
+              ret %10
+        "#]],
+    );
+}
