@@ -13,6 +13,13 @@ fn never_differentiated(x: f64, y: f64, n: i32, _unused: f64) -> f64 {
     s.max(y)
 }
 
+/// Several outputs: the hidden scalar function and `f_vjp`/`f_jacobian`
+/// raise no warning either.
+#[grad]
+fn vector_never_differentiated(x: f64, v: [f64; 2]) -> [f64; 2] {
+    [x * v[0], (x + v[1]).sin()]
+}
+
 #[grad]
 fn f32_never_differentiated(x: f32) -> f32 {
     x.sqrt()
@@ -28,6 +35,10 @@ pub fn documented(x: f64) -> f64 {
 #[test]
 fn original_functions_still_work() {
     assert_eq!(never_differentiated(2.0, 3.0, 1, 0.0), 8.0);
+    assert_eq!(
+        vector_never_differentiated(2.0, [1.0, 0.0]),
+        [2.0, 2.0f64.sin()]
+    );
     assert_eq!(f32_never_differentiated(4.0), 2.0);
     assert_eq!(documented(0.0), 1.0);
 }

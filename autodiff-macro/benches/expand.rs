@@ -41,6 +41,8 @@ mod reverse;
 mod rules;
 #[path = "../src/simplify.rs"]
 mod simplify;
+#[path = "../src/vector.rs"]
+mod vector;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use proc_macro2::TokenStream;

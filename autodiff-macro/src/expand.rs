@@ -4,7 +4,7 @@
 use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
-use crate::{codegen, fallback, forward, graph, lower, reverse, simplify};
+use crate::{codegen, fallback, forward, graph, lower, reverse, simplify, vector};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ItemFn;
@@ -15,6 +15,10 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(_) => return fallback::expand(input.clone(), not_a_fn(input)),
     };
+    // Several outputs: `f_vjp` and `f_jacobian` through a scalar function.
+    if let Some(out) = vector::output(&item) {
+        return vector::expand(args, item, out);
+    }
     let cx = Ctxt::default();
     let (args, args_ok) = match syn::parse2::<Args>(args) {
         Ok(args) => (args, true),
@@ -23,12 +27,22 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             (Args::default(), false)
         }
     };
-    let sig = Sig::from_syn(&cx, &item, &args);
+    expand_item(cx, &item, &args, args_ok).0
+}
+
+/// Expands a function with parsed arguments; `true` when it had no errors.
+pub fn expand_checked(args: &Args, item: &ItemFn) -> (TokenStream, bool) {
+    expand_item(Ctxt::default(), item, args, true)
+}
+
+fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStream, bool) {
+    let item = item.clone();
+    let sig = Sig::from_syn(&cx, &item, args);
     let forward = sig.as_ref().map(|sig| lower::lower(&cx, sig));
     if let Err(errors) = cx.check() {
         // Stand-ins for `f_grad` and its siblings when the signature is right.
-        let stand_ins = args_ok.then(|| fallback::stand_ins(&item, &args));
-        return fallback::expand(quote!(#item #stand_ins), errors);
+        let stand_ins = args_ok.then(|| fallback::stand_ins(&item, args));
+        return (fallback::expand(quote!(#item #stand_ins), errors), false);
     }
     let (Some(sig), Some(forward)) = (sig, forward) else {
         unreachable!("a signature that failed validation recorded an error");
@@ -47,15 +61,19 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .as_ref()
         .map(|_| forward::hessian_fns(&cx, &sig, &forward));
     if let Err(errors) = cx.check() {
-        return fallback::expand(quote!(#item #grad_fn #graph_fn), errors);
+        return (
+            fallback::expand(quote!(#item #grad_fn #graph_fn), errors),
+            false,
+        );
     }
-    quote! {
+    let out = quote! {
         #item
         #grad_fn
         #graph_fn
         #jvp_fn
         #hessian_fns
-    }
+    };
+    (out, true)
 }
 
 /// The error for an item that is not a function, on its keyword.

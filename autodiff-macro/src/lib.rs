@@ -36,6 +36,7 @@ mod rules;
 mod simplify;
 #[cfg(test)]
 mod tests;
+mod vector;
 
 use proc_macro::TokenStream;
 
