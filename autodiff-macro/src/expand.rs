@@ -36,12 +36,11 @@ pub fn expand_checked(args: &Args, item: &ItemFn) -> (TokenStream, bool) {
 }
 
 fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStream, bool) {
-    let item = item.clone();
-    let sig = Sig::from_syn(&cx, &item, args);
+    let sig = Sig::from_syn(&cx, item, args);
     let forward = sig.as_ref().map(|sig| lower::lower(&cx, sig));
     if let Err(errors) = cx.check() {
         // Stand-ins for `f_grad` and its siblings when the signature is right.
-        let stand_ins = args_ok.then(|| fallback::stand_ins(&item, args));
+        let stand_ins = args_ok.then(|| fallback::stand_ins(item, args));
         return (fallback::expand(quote!(#item #stand_ins), errors), false);
     }
     let (Some(sig), Some(forward)) = (sig, forward) else {
