@@ -117,6 +117,34 @@ fn const_tables_in_loops_and_as_indices() {
     assert_eq!(g[4], 4.0 * X[4]);
 }
 
+const T2: [f64; 2] = [0.3, -1.4];
+
+/// A `let mut` whose value is a table element as it is (found by the loops
+/// differential test).
+#[grad]
+fn table_element_in_a_variable(a: f64) -> f64 {
+    let mut t = T2[0];
+    t += a;
+    let mut s = 0.0;
+    for &tv in T2.iter() {
+        let mut z = tv;
+        z *= a;
+        s += z;
+    }
+    let mut y = { T2[1] };
+    y -= a;
+    t * a + s + y
+}
+
+#[test]
+fn table_elements_copied_into_variables() {
+    // (0.3 + a) a + (0.3 - 1.4) a + (-1.4 - a)
+    let a = 0.7;
+    let (v, d) = table_element_in_a_variable_grad(a);
+    assert_eq!(v, table_element_in_a_variable(a));
+    assert!((d - (0.3 + 2.0 * a - 1.1 - 1.0)).abs() < 1e-12);
+}
+
 // ---- 2. Closures bound to a name --------------------------------------
 
 #[grad]

@@ -181,6 +181,9 @@ impl Lower<'_> {
             self.check_type(ty, value);
         }
         if self.form == Form::Structured && (mutable || self.mutable.contains(&value)) {
+            // A constant read where it is used (`T[0]`, `self.w`): defined
+            // here, so that the copy has something to copy.
+            value = self.operand(value);
             // A variable of its own: a copy that assignments can overwrite, or
             // a snapshot of another mutable variable.
             let poisoned = self.poisoned(&[value]);
