@@ -136,6 +136,27 @@ fn table_element_in_a_variable(a: f64) -> f64 {
     t * a + s + y
 }
 
+/// An integer table's elements cast to floats (the macro cannot see the
+/// table's type: the cast stays in the source).
+#[grad]
+fn integer_table_cast(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for &j in PICK.iter() {
+        s += j as f64 * x[j] + PICK[0] as f64;
+    }
+    s
+}
+
+#[test]
+fn integer_table_elements_cast_to_floats() {
+    let x = [0.5, -1.0, 2.0];
+    // PICK = [2, 0, 1]: s = 2 x2 + 0 x0 + 1 x1 + 3 · 2.
+    assert_eq!(
+        integer_table_cast_grad(&x),
+        (integer_table_cast(&x), vec![0.0, 1.0, 2.0])
+    );
+}
+
 #[test]
 fn table_elements_copied_into_variables() {
     // (0.3 + a) a + (0.3 - 1.4) a + (-1.4 - a)

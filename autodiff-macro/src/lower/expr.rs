@@ -374,6 +374,23 @@ impl Lower<'_> {
         if self.poisoned(&[v]) {
             return self.poison(span);
         }
+        // `j as f64` of a constant of unknown type (`self.n`, a table's
+        // element, which may be an integer): the cast kept in the source.
+        if self.opaque.contains(&v) && (target_float.is_some() || is_int_type(ty)) {
+            let mut pieces = self.paren(v);
+            let narrow = target_float == Some(crate::ir::Float::F32) && self.mixed_precision();
+            let (t, ty_tokens) = match target_float {
+                Some(_) if narrow => (Ty::Float, quote!(as f32 as f64)),
+                Some(_) => (Ty::Float, quote!(as #ty)),
+                None => (Ty::Int, quote!(as #ty)),
+            };
+            pieces.push(Piece::Tokens(ty_tokens));
+            let out = self.passive(pieces, t, span);
+            if narrow {
+                self.narrow.insert(out);
+            }
+            return out;
+        }
         match (self.func.ty(v), target_float) {
             // `y as f64` of an `f32` value: the same number, an `f64` again.
             (Ty::Float, Some(f)) if f == self.func.float && self.narrow.contains(&v) => {
