@@ -141,6 +141,42 @@ fn elementary_functions_match_the_oracles() {
     }
 }
 
+#[grad(forward, hessian)]
+fn powers_and_hypot(x: f64, y: f64) -> f64 {
+    x.powi(3) * y + y.powi(-2) + x.hypot(y) * x.powi(1) + y.powi(0)
+}
+
+fn powers_and_hypot_oracle<D: DualNum<Primitive = f64> + Copy>(a: &[D]) -> D {
+    let (x, y) = (a[0], a[1]);
+    x.powi(3) * y + y.powi(-2) + (x * x + y * y).sqrt() * x + D::one()
+}
+
+/// `powi` and `hypot` have second derivatives in the table (`powi_deriv2`,
+/// `div_or_zero` differentiated again); at the origin `hypot`'s are 0.
+#[test]
+fn powi_and_hypot_second_derivatives_match_the_oracles() {
+    for (x, y) in [(0.7, 1.3), (-2.0, -0.4), (1.1, 0.2), (0.0, 1.5)] {
+        let h = oracle_hessian(powers_and_hypot_oracle::<HyperDual64>, &[x, y]);
+        let g = oracle_gradient(powers_and_hypot_oracle::<HyperDual64>, &[x, y]);
+        let (_, gx, gy, hh) = powers_and_hypot_hessian(x, y);
+        assert_close("∂x", gx, g[0]);
+        assert_close("∂y", gy, g[1]);
+        for i in 0..2 {
+            for j in 0..2 {
+                assert_close(&format!("H[{i}][{j}] at ({x}, {y})"), hh[i][j], h[i][j]);
+            }
+        }
+    }
+    // x.powi(2) at 0: 2 (the guard of n = 0, 1 only).
+    let (_, _, h) = square_hessian(0.0);
+    assert_eq!(h, [[2.0]]);
+}
+
+#[grad(hessian)]
+fn square(x: f64) -> f64 {
+    x.powi(2)
+}
+
 // ----- Loops, branches and arrays -----
 
 #[grad(forward, hessian)]

@@ -57,7 +57,7 @@ struct Pass<'a> {
 /// Operations that a rule's local partials use and whose own derivative the
 /// table does not have (their rows' `vjp` is zero although they vary): a
 /// tangent that contains one cannot be differentiated again.
-const NOT_TWICE: [Op; 4] = [Op::PowiDeriv, Op::PowfDerivX, Op::PowfDerivY, Op::DivOrZero];
+const NOT_TWICE: [Op; 2] = [Op::PowfDerivX, Op::PowfDerivY];
 
 impl Pass<'_> {
     /// A zero of the float type, defined at this point.
@@ -194,7 +194,7 @@ impl Pass<'_> {
                     self.cx.syn_error(syn::Error::new(
                         span,
                         format!(
-                            "`{}` has no second derivative in the rules table yet, so `#[grad(hessian)]` cannot differentiate it; write it with other operations (`x * x` for `x.powi(2)`) or drop `hessian`",
+                            "`{}` has no second derivative in the rules table yet, so `#[grad(hessian)]` cannot differentiate it; write it with other operations (`(y * x.ln()).exp()` for `x.powf(y)` with `x > 0`, `x.powi(n)` for an integer power) or drop `hessian`",
                             op.method().unwrap_or(op.name())
                         ),
                     ));

@@ -545,7 +545,20 @@ macro_rules! op_table {
                     let (x, n) = (&a[0], &a[1]);
                     quote!(if #n == 0 { 0.0 } else { (#n as #f) * #f::powi(#x, #n - 1) })
                 }),
-                partials: "0",
+                partials: "n (n-1) x^(n-2) in x",
+                // The second derivative of `powi` (for `#[grad(hessian)]`).
+                vjp: |e, adj, a, _| {
+                    let d = e.op(Op::PowiDeriv2, &[a[0], a[1]]);
+                    one(e.mul(adj, d))
+                },
+            }
+            PowiDeriv2 {
+                name: "powi_deriv2", method: None, arity: 2, int_args: [1],
+                forward: Inline(|a, f| {
+                    let (x, n) = (&a[0], &a[1]);
+                    quote!(if #n == 0 || #n == 1 { 0.0 } else { (#n as #f) * ((#n - 1) as #f) * #f::powi(#x, #n - 2) })
+                }),
+                partials: "0 (a third derivative is not in the table)",
                 vjp: |_, _, _, _| NONE,
             }
             PowfDerivX {
@@ -572,8 +585,14 @@ macro_rules! op_table {
                     let (x, y) = (&a[0], &a[1]);
                     quote!(if #y == 0.0 { 0.0 } else { #x / #y })
                 }),
-                partials: "0",
-                vjp: |_, _, _, _| NONE,
+                partials: "x/y: ∂x = 1/y, ∂y = -(x/y)/y, both 0 where y = 0",
+                // `hypot`'s partials `x/h`, differentiated again.
+                vjp: |e, adj, a, out| {
+                    let dx = e.op(Op::DivOrZero, &[adj, a[1]]);
+                    let t = e.mul(adj, out);
+                    let q = e.op(Op::DivOrZero, &[t, a[1]]);
+                    two(dx, e.neg(q))
+                },
             }
         }
     };

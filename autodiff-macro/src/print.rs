@@ -186,6 +186,16 @@ impl Printer<'_> {
                 ),
                 Prec::Product,
             ),
+            (Op::PowiDeriv2, _) => (
+                format!(
+                    "{} * ({} - 1) * {}^({} - 2)",
+                    self.operand(a[1], Prec::Product, depth)?,
+                    self.sub(a[1], depth)?,
+                    self.operand(a[0], Prec::Atom, depth)?,
+                    self.sub(a[1], depth)?
+                ),
+                Prec::Product,
+            ),
             (Op::PowfDerivY, _) => (
                 format!(
                     "{} * ln({})",
