@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 pub fn straight_body(sig: &Sig, func: &Func) -> TokenStream {
     let float = float_tokens(func);
     let values: Vec<ValueId> = (0..func.insts.len()).map(|i| ValueId(i as u32)).collect();
-    let decls = declare(func, &values, &HashSet::new(), &float);
+    let decls = declare(func, &values, |_| false, &float);
     let stmts = func.insts.iter().enumerate().map(|(i, inst)| {
         let v = ValueId(i as u32);
         let span = func.span(v);
@@ -35,13 +35,13 @@ const DECLARED_TOGETHER: usize = 64;
 fn declare(
     func: &Func,
     values: &[ValueId],
-    muts: &HashSet<ValueId>,
+    is_mut: impl Fn(ValueId) -> bool,
     float: &TokenStream,
 ) -> TokenStream {
     let lets = values.chunks(DECLARED_TOGETHER).map(|chunk| {
         let names = chunk.iter().map(|v| {
             let id = value_ident(*v);
-            if muts.contains(v) {
+            if is_mut(*v) {
                 quote!(mut #id)
             } else {
                 quote!(#id)
@@ -215,8 +215,10 @@ impl Structured<'_> {
     fn block(&self, block: &[Stmt]) -> TokenStream {
         // The block's own values, declared together at its top (see
         // `declare`); a value defined twice in it is mutable.
+        // (The values defined twice are kept apart from the function's
+        // mutated ones: copying those for every block would be quadratic.)
         let mut seen = HashSet::new();
-        let mut muts = self.muts.clone();
+        let mut twice = HashSet::new();
         let mut values = Vec::new();
         for stmt in block {
             if let Stmt::Def(v) = stmt
@@ -225,11 +227,12 @@ impl Structured<'_> {
                 if seen.insert(*v) {
                     values.push(*v);
                 } else {
-                    muts.insert(*v);
+                    twice.insert(*v);
                 }
             }
         }
-        let decls = declare(self.func, &values, &muts, &float_tokens(self.func));
+        let is_mut = |v: ValueId| self.muts.contains(&v) || twice.contains(&v);
+        let decls = declare(self.func, &values, is_mut, &float_tokens(self.func));
         let stmts = block.iter().map(|s| self.stmt(s));
         quote!(#decls #(#stmts)*)
     }
