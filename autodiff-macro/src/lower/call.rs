@@ -15,6 +15,9 @@ use syn::spanned::Spanned;
 impl Lower<'_> {
     // Input: `x.exp()`, `x.len()`, `x.iter().sum::<f64>()`, `x.iter().map(|v| v * v).sum::<f64>()`
     pub(super) fn method_call(&mut self, m: &syn::ExprMethodCall) -> ValueId {
+        if let Some(v) = self.method_chain(m) {
+            return v;
+        }
         let span = m.span();
         if is_self(&m.receiver) {
             // `self.g(a)`: a method with a derivative `self.g_grad(a)`.
@@ -62,6 +65,48 @@ impl Lower<'_> {
         }
         let args: Vec<&Expr> = std::iter::once(&*m.receiver).chain(&m.args).collect();
         self.method(&m.method, &args, span)
+    }
+
+    // Input:  `x.sin().cos().powi(2)`, a chain of float methods
+    // Output: `%1 = sin %x`, `%2 = cos %1`, … lowered bottom up in a loop, so a
+    //         long chain recurses no deeper (`None` for one method alone)
+    fn method_chain(&mut self, m: &syn::ExprMethodCall) -> Option<ValueId> {
+        // A float method of the table with its arguments (the receiver is
+        // the chain below it, a float).
+        let plain = |m: &syn::ExprMethodCall| {
+            let op = Op::from_method(&ident_name(&m.method))?;
+            let ok = m.turbofish.is_none()
+                && !is_self(&m.receiver)
+                && m.args.len() + 1 == op.arity()
+                && !op.int_args().contains(&0);
+            ok.then_some(op)
+        };
+        let mut spine = vec![(m, plain(m)?)];
+        let mut base = &*m.receiver;
+        while let Expr::MethodCall(inner) = base
+            && let Some(op) = plain(inner)
+        {
+            spine.push((inner, op));
+            base = &inner.receiver;
+        }
+        if spine.len() < 2 {
+            return None;
+        }
+        // Every method of the chain starts at the base's first token.
+        let span = super::expr::first_span(base);
+        let mut v = self.float_operand(base);
+        for (level, op) in spine.into_iter().rev() {
+            let mut args = vec![v];
+            for (i, a) in level.args.iter().enumerate() {
+                args.push(if op.int_args().contains(&(i + 1)) {
+                    self.int_operand(a)
+                } else {
+                    self.float_operand(a)
+                });
+            }
+            v = self.op(op, args, span);
+        }
+        Some(v)
     }
 
     // Input: `g(a, b)`, `path::g(x, &v)`, `Self::g(a)`
