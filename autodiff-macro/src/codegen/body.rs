@@ -8,13 +8,14 @@ use crate::ast::Sig;
 use crate::ir::{Func, Inst, Stmt, Tape, Ty, ValueId};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The `let` statements that compute every instruction of straight-line `func`.
 pub fn straight_body(sig: &Sig, func: &Func) -> TokenStream {
     let float = float_tokens(func);
     let values: Vec<ValueId> = (0..func.insts.len()).map(|i| ValueId(i as u32)).collect();
-    let decls = declare(func, &values, &HashSet::new(), &float);
+    let decls = declare(func, &values, |_| false, &float);
     let stmts = func.insts.iter().enumerate().map(|(i, inst)| {
         let v = ValueId(i as u32);
         let span = func.span(v);
@@ -35,13 +36,13 @@ const DECLARED_TOGETHER: usize = 64;
 fn declare(
     func: &Func,
     values: &[ValueId],
-    muts: &HashSet<ValueId>,
+    is_mut: impl Fn(ValueId) -> bool,
     float: &TokenStream,
 ) -> TokenStream {
     let lets = values.chunks(DECLARED_TOGETHER).map(|chunk| {
         let names = chunk.iter().map(|v| {
             let id = value_ident(*v);
-            if muts.contains(v) {
+            if is_mut(*v) {
                 quote!(mut #id)
             } else {
                 quote!(#id)
@@ -171,13 +172,58 @@ fn tape_buf(
     }
 }
 
-/// `buf[(var - start) * slots + slot]`, the slot of one trip in a tape buffer.
-fn tape_slot(func: &Func, buf: ValueId, var: ValueId, slot: usize) -> TokenStream {
+/// `buf[(var - start) * slots + slot]`, the slot of one trip in a tape
+/// buffer; `trip[slot]` where the loop took its trip's slots as an array
+/// (`trips`).
+fn tape_slot(
+    func: &Func,
+    trips: &HashSet<ValueId>,
+    buf: ValueId,
+    var: ValueId,
+    slot: usize,
+) -> TokenStream {
+    if trips.contains(&buf) {
+        let trip = trip_ident(buf);
+        return quote!(#trip[#slot]);
+    }
     let Inst::TapeBuf { start, slots, .. } = func.inst(buf) else {
         unreachable!("a save or restore names a tape buffer");
     };
     let (b, v, s) = (value_ident(buf), value_ident(var), value_ident(*start));
     quote!(#b[((#v - #s) as usize) * #slots + #slot])
+}
+
+/// The slots of the current trip in the tape buffer `buf`.
+fn trip_ident(buf: ValueId) -> Ident {
+    format_ident!("__ad_trip_v{}", buf.0, span = Span::mixed_site())
+}
+
+/// The tape buffers a loop body over `var` reads and writes only at its own
+/// trip (every save and restore indexed by `var`, the buffer made outside
+/// the body), in order: the body takes each trip's slots once as an array,
+/// so that each save and restore is a constant index with no bounds check
+/// (thousands of checks in a long loop body slow rustc and LLVM down).
+fn own_trips(func: &Func, var: ValueId, body: &[Stmt]) -> Vec<ValueId> {
+    let mut own = Vec::new();
+    let mut other = HashSet::new();
+    walk(body, &mut |stmt| match stmt {
+        Stmt::Save { buf, var: v, .. } | Stmt::Restore { buf, var: v, .. } => {
+            if *v == var {
+                if !own.contains(buf) {
+                    own.push(*buf);
+                }
+            } else {
+                other.insert(*buf);
+            }
+        }
+        Stmt::Def(v) => {
+            other.insert(*v);
+            other.extend(func.inst(*v).operands());
+        }
+        _ => {}
+    });
+    own.retain(|b| !other.contains(b));
+    own
 }
 
 /// The tape of the tuples one call inside a loop or branch returns.
@@ -209,14 +255,19 @@ struct Structured<'a> {
     zeroed: bool,
     /// The code of each `Stmt::Probe` (an instrumentation pass's).
     probes: &'a [TokenStream],
+    /// The tape buffers whose current trip the enclosing loops took as an
+    /// array (see [`own_trips`]).
+    trips: RefCell<HashSet<ValueId>>,
 }
 
 impl Structured<'_> {
     fn block(&self, block: &[Stmt]) -> TokenStream {
         // The block's own values, declared together at its top (see
         // `declare`); a value defined twice in it is mutable.
+        // (The values defined twice are kept apart from the function's
+        // mutated ones: copying those for every block would be quadratic.)
         let mut seen = HashSet::new();
-        let mut muts = self.muts.clone();
+        let mut twice = HashSet::new();
         let mut values = Vec::new();
         for stmt in block {
             if let Stmt::Def(v) = stmt
@@ -225,11 +276,12 @@ impl Structured<'_> {
                 if seen.insert(*v) {
                     values.push(*v);
                 } else {
-                    muts.insert(*v);
+                    twice.insert(*v);
                 }
             }
         }
-        let decls = declare(self.func, &values, &muts, &float_tokens(self.func));
+        let is_mut = |v: ValueId| self.muts.contains(&v) || twice.contains(&v);
+        let decls = declare(self.func, &values, is_mut, &float_tokens(self.func));
         let stmts = block.iter().map(|s| self.stmt(s));
         quote!(#decls #(#stmts)*)
     }
@@ -358,7 +410,33 @@ impl Structured<'_> {
                 body,
             } => {
                 let (v, s, e) = (value_ident(*var), value_ident(*start), value_ident(*end));
+                let own = own_trips(func, *var, body);
+                let views = own.iter().map(|buf| {
+                    let Inst::TapeBuf {
+                        tape,
+                        start: from,
+                        slots,
+                        ..
+                    } = func.inst(*buf)
+                    else {
+                        unreachable!("a save or restore names a tape buffer");
+                    };
+                    let elem = tape_elem(*tape, &float);
+                    let (b, f, trip) = (value_ident(*buf), value_ident(*from), trip_ident(*buf));
+                    quote! {
+                        let #trip = <&mut [#elem; #slots] as ::core::convert::TryFrom<&mut [#elem]>>::try_from(
+                            &mut #b[((#v - #f) as usize) * #slots..][..#slots],
+                        )
+                        .expect("internal error in #[grad]: a trip's slots of a tape buffer");
+                    }
+                });
+                let views: Vec<TokenStream> = views.collect();
+                self.trips.borrow_mut().extend(own.iter().copied());
                 let body = self.block(body);
+                for buf in &own {
+                    self.trips.borrow_mut().remove(buf);
+                }
+                let body = quote!(#(#views)* #body);
                 if *rev {
                     quote!(for #v in (#s..#e).rev() { #body })
                 } else {
@@ -427,7 +505,7 @@ impl Structured<'_> {
                 slot,
                 value,
             } => {
-                let place = tape_slot(func, *buf, *var, *slot);
+                let place = tape_slot(func, &self.trips.borrow(), *buf, *var, *slot);
                 let v = value_ident(*value);
                 match Tape::of(func.ty(*value)) {
                     Tape::Int => quote!(#place = #v as i128;),
@@ -440,7 +518,7 @@ impl Structured<'_> {
                 slot,
                 value,
             } => {
-                let place = tape_slot(func, *buf, *var, *slot);
+                let place = tape_slot(func, &self.trips.borrow(), *buf, *var, *slot);
                 let v = value_ident(*value);
                 match Tape::of(func.ty(*value)) {
                     Tape::Int => quote!(#v = #place as _;),
@@ -541,6 +619,7 @@ pub fn body_into(
         into,
         zeroed,
         probes,
+        trips: RefCell::new(HashSet::new()),
     };
     let body = sweep.block(&func.body);
     quote!(#(#decls)* #body)

@@ -15,6 +15,33 @@ use syn::spanned::Spanned;
 impl Lower<'_> {
     // Input: `x.exp()`, `x.len()`, `x.iter().sum::<f64>()`, `x.iter().map(|v| v * v).sum::<f64>()`
     pub(super) fn method_call(&mut self, m: &syn::ExprMethodCall) -> ValueId {
+        // `k.min(n - 1)`, `i.pow(2)`, `j.saturating_sub(1)`: integer methods
+        // of an integer receiver, passive.
+        let name = ident_name(&m.method);
+        if INT_METHODS.contains(&name.as_str()) && self.is_int_expr(&m.receiver) {
+            let recv = self.int_operand(&m.receiver);
+            let mut pieces = self.paren(recv);
+            let method = &m.method;
+            pieces.push(Piece::Tokens(quote!(.#method)));
+            let mut inner = Vec::new();
+            for (k, a) in m.args.iter().enumerate() {
+                if k > 0 {
+                    inner.push(Piece::Tokens(quote!(,)));
+                }
+                let v = self.int_operand(a);
+                inner.extend(self.pieces_of(v));
+            }
+            pieces.push(Piece::Paren(inner));
+            let ty = if name.starts_with("is_") {
+                Ty::Bool
+            } else {
+                Ty::Int
+            };
+            return self.passive(pieces, ty, m.span());
+        }
+        if let Some(v) = self.method_chain(m) {
+            return v;
+        }
         let span = m.span();
         if is_self(&m.receiver) {
             // `self.g(a)`: a method with a derivative `self.g_grad(a)`.
@@ -80,53 +107,100 @@ impl Lower<'_> {
             pieces.push(Piece::Tokens(quote!(.#name())));
             return self.passive(pieces, Ty::Bool, span);
         }
-        // `k.min(n - 1)`, `i.pow(2)`, `j.saturating_sub(1)`: integer methods
-        // of an integer receiver, passive.
-        let name = ident_name(&m.method);
-        if INT_METHODS.contains(&name.as_str()) && self.is_int_expr(&m.receiver) {
-            let recv = self.int_operand(&m.receiver);
-            let mut pieces = self.paren(recv);
-            let method = &m.method;
-            pieces.push(Piece::Tokens(quote!(.#method)));
-            let mut inner = Vec::new();
-            for (k, a) in m.args.iter().enumerate() {
-                if k > 0 {
-                    inner.push(Piece::Tokens(quote!(,)));
-                }
-                let v = self.int_operand(a);
-                inner.extend(self.pieces_of(v));
-            }
-            pieces.push(Piece::Paren(inner));
-            let ty = if name.starts_with("is_") {
-                Ty::Bool
-            } else {
-                Ty::Int
-            };
-            return self.passive(pieces, ty, span);
-        }
         let args: Vec<&Expr> = std::iter::once(&*m.receiver).chain(&m.args).collect();
         self.method(&m.method, &args, span)
     }
 
     /// Whether an expression is an integer, judged from its syntax and the
-    /// types of the names it reads, without lowering it.
+    /// types of the names it reads, without lowering it. A worklist, not
+    /// recursion: a long chain or sum does not deepen the stack.
     fn is_int_expr(&self, e: &Expr) -> bool {
-        match e {
-            Expr::Lit(l) => matches!(&l.lit, syn::Lit::Int(i) if !matches!(i.suffix(), "f32" | "f64")),
-            Expr::Paren(p) => self.is_int_expr(&p.expr),
-            Expr::Group(g) => self.is_int_expr(&g.expr),
-            Expr::Reference(r) => self.is_int_expr(&r.expr),
-            Expr::Unary(u) => self.is_int_expr(&u.expr),
-            Expr::Cast(c) => crate::ast::is_int_type(&c.ty),
-            Expr::Binary(b) => self.is_int_expr(&b.left) || self.is_int_expr(&b.right),
-            Expr::MethodCall(m) => {
-                m.method == "len" || INT_METHODS.contains(&ident_name(&m.method).as_str()) && self.is_int_expr(&m.receiver)
+        let mut todo = vec![e];
+        while let Some(e) = todo.pop() {
+            let int = match e {
+                Expr::Lit(l) => {
+                    matches!(&l.lit, syn::Lit::Int(i) if !matches!(i.suffix(), "f32" | "f64"))
+                }
+                Expr::Paren(p) => {
+                    todo.push(&p.expr);
+                    continue;
+                }
+                Expr::Group(g) => {
+                    todo.push(&g.expr);
+                    continue;
+                }
+                Expr::Reference(r) => {
+                    todo.push(&r.expr);
+                    continue;
+                }
+                Expr::Unary(u) => {
+                    todo.push(&u.expr);
+                    continue;
+                }
+                Expr::Cast(c) => crate::ast::is_int_type(&c.ty),
+                // Either operand decides (both have one type).
+                Expr::Binary(b) => {
+                    todo.push(&b.left);
+                    todo.push(&b.right);
+                    continue;
+                }
+                Expr::MethodCall(m) if m.method == "len" => true,
+                Expr::MethodCall(m) if INT_METHODS.contains(&ident_name(&m.method).as_str()) => {
+                    todo.push(&m.receiver);
+                    continue;
+                }
+                Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
+                    matches!(self.lookup(&ident_name(id)), Some(Binding::Value { value, .. }) if self.func.ty(value) == Ty::Int)
+                }),
+                _ => false,
+            };
+            if int {
+                return true;
             }
-            Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
-                matches!(self.lookup(&ident_name(id)), Some(Binding::Value { value, .. }) if self.func.ty(value) == Ty::Int)
-            }),
-            _ => false,
         }
+        false
+    }
+
+    // Input:  `x.sin().cos().powi(2)`, a chain of float methods
+    // Output: `%1 = sin %x`, `%2 = cos %1`, … lowered bottom up in a loop, so a
+    //         long chain recurses no deeper (`None` for one method alone)
+    fn method_chain(&mut self, m: &syn::ExprMethodCall) -> Option<ValueId> {
+        // A float method of the table with its arguments (the receiver is
+        // the chain below it, a float).
+        let plain = |m: &syn::ExprMethodCall| {
+            let op = Op::from_method(&ident_name(&m.method))?;
+            let ok = m.turbofish.is_none()
+                && !is_self(&m.receiver)
+                && m.args.len() + 1 == op.arity()
+                && !op.int_args().contains(&0);
+            ok.then_some(op)
+        };
+        let mut spine = vec![(m, plain(m)?)];
+        let mut base = &*m.receiver;
+        while let Expr::MethodCall(inner) = base
+            && let Some(op) = plain(inner)
+        {
+            spine.push((inner, op));
+            base = &inner.receiver;
+        }
+        if spine.len() < 2 {
+            return None;
+        }
+        // Every method of the chain starts at the base's first token.
+        let span = super::expr::first_span(base);
+        let mut v = self.float_operand(base);
+        for (level, op) in spine.into_iter().rev() {
+            let mut args = vec![v];
+            for (i, a) in level.args.iter().enumerate() {
+                args.push(if op.int_args().contains(&(i + 1)) {
+                    self.int_operand(a)
+                } else {
+                    self.float_operand(a)
+                });
+            }
+            v = self.op(op, args, span);
+        }
+        Some(v)
     }
 
     // Input: `g(a, b)`, `path::g(x, &v)`, `Self::g(a)`

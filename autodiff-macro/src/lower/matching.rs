@@ -1,5 +1,6 @@
-//! `match` on integers, `bool`s and floats, as a statement or a value: a
-//! chain of `if`s, one per arm. Each arm's test is its pattern checked on
+//! `match` on integers, `bool`s and floats, as a statement or a value: one
+//! `if` per arm, in a flat sequence guarded by a `taken` flag (as an `else
+//! if` chain), so a long `match` nests no deeper than a short one. Each arm's test is its pattern checked on
 //! the scrutinee by `::core::matches!` (literals, ranges, `|`, constants,
 //! exactly as Rust matches them), then its guard, short-circuited; names the
 //! pattern binds stand for the scrutinee. The last arm without a guard is
@@ -69,38 +70,95 @@ impl Lower<'_> {
             self.mutable.insert(r);
             r
         });
-        self.arms(m, &patterns, 0, s, result);
+        self.arms(m, &patterns, s, result);
         result
     }
 
-    /// Lowers arms `k..` of `m` into the current block.
+    /// Lowers the arms of `m` into the current block. One tested arm is an
+    /// `if … else …`; more are a flat sequence guarded by a `taken` flag, as
+    /// an `else if` chain is, so a long `match` nests no deeper than a short
+    /// one (in the IR, the passes' recursion and the generated code).
     fn arms(
+        &mut self,
+        m: &syn::ExprMatch,
+        patterns: &[ArmPattern],
+        s: ValueId,
+        result: Option<ValueId>,
+    ) {
+        // The arms up to the first that always runs (those after it are
+        // never reached): all but it are tested.
+        let always = |k: usize| {
+            let guard = split_guard(&m.arms[k].pat).1;
+            guard.is_none() && (k + 1 == m.arms.len() || patterns[k].test.is_none())
+        };
+        let tested = (0..m.arms.len()).find(|&k| always(k));
+        let tested_len = tested.unwrap_or(m.arms.len());
+        let span = m.span();
+        let taken = (tested_len > 1).then(|| self.flag("taken", span));
+        for k in 0..tested_len {
+            let arm_stmts = |l: &mut Self| {
+                let cond = l.arm_test(m, patterns, k, s);
+                let then = l.in_block(|l| {
+                    l.arm(m, patterns, k, s, result);
+                    if let Some(t) = taken {
+                        l.set_flag(t, span);
+                    }
+                });
+                let els = match (taken, tested) {
+                    (None, Some(last)) => l.in_block(|l| l.arm(m, patterns, last, s, result)),
+                    _ => Vec::new(),
+                };
+                l.emit(Stmt::If { cond, then, els });
+            };
+            match taken {
+                Some(t) if k > 0 => self.unless_taken(t, span, arm_stmts),
+                _ => arm_stmts(self),
+            }
+        }
+        match (tested, taken) {
+            (Some(last), Some(t)) => {
+                self.unless_taken(t, span, |l| l.arm(m, patterns, last, s, result))
+            }
+            (Some(last), None) if tested_len == 0 => self.arm(m, patterns, last, s, result),
+            _ => {}
+        }
+    }
+
+    /// `if !taken { body }`.
+    fn unless_taken(&mut self, taken: ValueId, span: Span, body: impl FnOnce(&mut Self)) {
+        let pieces = vec![
+            Piece::Tokens(quote!(!)),
+            Piece::Paren(vec![Piece::Value(taken)]),
+        ];
+        let guard = self.passive(pieces, Ty::Bool, span);
+        let then = self.in_block(body);
+        self.emit(Stmt::If {
+            cond: guard,
+            then,
+            els: Vec::new(),
+        });
+    }
+
+    /// The test of arm `k` (which does not always run): its pattern checked
+    /// on the scrutinee, then its guard, short-circuited.
+    fn arm_test(
         &mut self,
         m: &syn::ExprMatch,
         patterns: &[ArmPattern],
         k: usize,
         s: ValueId,
-        result: Option<ValueId>,
-    ) {
-        let Some(arm) = m.arms.get(k) else { return };
+    ) -> ValueId {
         let pattern = &patterns[k];
-        let span = arm.span();
-        let (pat, guard) = split_guard(&arm.pat);
-        let last = k + 1 == m.arms.len();
-        let test = match &pattern.test {
-            // The last arm without a guard runs whenever it is reached.
-            _ if last && guard.is_none() => None,
-            Some(tokens) => {
-                let mut args = self.pieces_of(s);
-                args.push(Piece::Tokens(quote!(, #tokens)));
-                let pieces = vec![Piece::Tokens(quote!(::core::matches!)), Piece::Paren(args)];
-                Some(self.passive(pieces, Ty::Bool, pat.span()))
-            }
-            None => None,
-        };
-        let cond = match guard {
-            None => test,
-            Some(guard) => Some(self.short_circuit(
+        let (pat, guard) = split_guard(&m.arms[k].pat);
+        let test = pattern.test.as_ref().map(|tokens| {
+            let mut args = self.pieces_of(s);
+            args.push(Piece::Tokens(quote!(, #tokens)));
+            let pieces = vec![Piece::Tokens(quote!(::core::matches!)), Piece::Paren(args)];
+            self.passive(pieces, Ty::Bool, pat.span())
+        });
+        match guard {
+            None => test.expect("an arm that is tested has a pattern or a guard"),
+            Some(guard) => self.short_circuit(
                 test,
                 true,
                 |l| {
@@ -111,23 +169,24 @@ impl Lower<'_> {
                     c
                 },
                 guard.span(),
-            )),
-        };
-        let body = |l: &mut Self| {
-            l.scopes.push(HashMap::new());
-            l.bind_arm(pattern, s, span);
-            l.arm_body(&arm.body, result);
-            l.scopes.pop();
-        };
-        match cond {
-            // Arms after one that always runs are never reached.
-            None => body(self),
-            Some(cond) => {
-                let then = self.in_block(body);
-                let els = self.in_block(|l| l.arms(m, patterns, k + 1, s, result));
-                self.emit(Stmt::If { cond, then, els });
-            }
+            ),
         }
+    }
+
+    /// The body of arm `k`, with the names its pattern binds.
+    fn arm(
+        &mut self,
+        m: &syn::ExprMatch,
+        patterns: &[ArmPattern],
+        k: usize,
+        s: ValueId,
+        result: Option<ValueId>,
+    ) {
+        let arm = &m.arms[k];
+        self.scopes.push(HashMap::new());
+        self.bind_arm(&patterns[k], s, arm.span());
+        self.arm_body(&arm.body, result);
+        self.scopes.pop();
     }
 
     /// An arm's body: its value assigned to `result`, or run as a statement.

@@ -21,7 +21,7 @@ use crate::analysis::walk;
 use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
 use proc_macro2::{Delimiter, TokenTree};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// An integer `coef · i + off` of a loop variable `i`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,20 +238,29 @@ pub fn rewrite(func: &mut Func) {
         .iter()
         .map(|s| touched(func, std::slice::from_ref(s)))
         .collect();
+    // How many top-level statements touch each gradient (counted once, so
+    // that asking it for every loop is not quadratic).
+    let mut touching: HashMap<ValueId, usize> = HashMap::new();
+    for t in &touches {
+        for g in t.iter().filter(|g| grads.contains(g)) {
+            *touching.entry(*g).or_default() += 1;
+        }
+    }
     let mut out = Vec::new();
-    for (k, stmt) in body.into_iter().enumerate() {
+    for (stmt, mine) in body.into_iter().zip(&touches) {
         // A top-level loop runs once: its writes are the only ones to a
         // gradient no other statement touches.
-        let only: HashSet<ValueId> = grads
-            .iter()
-            .copied()
-            .filter(|g| {
-                touches
-                    .iter()
-                    .enumerate()
-                    .all(|(j, t)| j == k || !t.contains(g))
-            })
-            .collect();
+        let only: HashSet<ValueId> = match stmt {
+            Stmt::For { .. } => grads
+                .iter()
+                .copied()
+                .filter(|g| {
+                    let others = touching.get(g).copied().unwrap_or(0);
+                    others == usize::from(mine.contains(g))
+                })
+                .collect(),
+            _ => HashSet::new(),
+        };
         out.extend(visit(func, stmt, &grads, &only));
     }
     func.body = out;

@@ -324,9 +324,11 @@ pub fn find_recomputable(
     place: Place,
     out: &mut HashMap<ValueId, Vec<ValueId>>,
 ) {
-    for (k, stmt) in block.iter().enumerate() {
-        let mut later = stores(&block[k + 1..]);
-        later.extend(place.stored_after.iter().copied());
+    // Last statement first, so that the arrays stored after each statement
+    // grow one statement at a time (linear, where a scan of the rest of the
+    // block at each statement would be quadratic).
+    let mut later = place.stored_after.clone();
+    for stmt in block.iter().rev() {
         match stmt {
             Stmt::For { var, body, .. } if place.fused.contains(var) => {
                 let inner = Place {
@@ -420,6 +422,7 @@ pub fn find_recomputable(
             }
             _ => {}
         }
+        later.extend(stores(std::slice::from_ref(stmt)));
     }
 }
 

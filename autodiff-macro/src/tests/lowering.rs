@@ -293,8 +293,9 @@ fn lower_continue_and_labeled_break() {
 
 #[test]
 fn lower_match_as_value() {
-    // An `if` chain: each arm's pattern tested by `matches!`, the guard
-    // short-circuited, the last arm the `else`.
+    // Each arm's pattern tested by `matches!`, the guard short-circuited,
+    // the last arm the `else`; several tested arms are a flat sequence
+    // guarded by a `taken` flag (as an `else if` chain is), not nested.
     check_lower(
         "fn f(x: f64, n: i32) -> f64 { let y = match n { 0 => x, 1 | 2 => x * x, k if k > 5 => -x, _ => 1.0 }; y }",
         expect![[r#"
@@ -303,28 +304,41 @@ fn lower_match_as_value() {
               %1 = passive int `n`  // n
               %2 = zero  // return value
               %3 = zero
-              %4 = passive bool `:: core :: matches !(%1, 0)`
-              if %4 {
+              %4 = passive bool `false`  // taken
+              %5 = passive bool `:: core :: matches !(%1, 0)`
+              if %5 {
                 %3 := %0
-              } else {
-                %5 = passive bool `:: core :: matches !(%1, 1 | 2)`
-                if %5 {
-                  %6 = mul %0, %0
-                  %3 := %6
-                } else {
-                  %7 = passive int `5`
-                  %8 = passive bool `%1>%7`
-                  if %8 {
-                    %9 = neg %0
-                    %3 := %9
-                  } else {
-                    %10 = lit 1.0
-                    %3 := %10
-                  }
+                %6 = passive bool `true`
+                %4 := %6
+              }
+              %7 = passive bool `!(%4)`
+              if %7 {
+                %8 = passive bool `:: core :: matches !(%1, 1 | 2)`
+                if %8 {
+                  %9 = mul %0, %0
+                  %3 := %9
+                  %10 = passive bool `true`
+                  %4 := %10
                 }
               }
-              %11 = copy %3  // y
-              %2 := %11
+              %11 = passive bool `!(%4)`
+              if %11 {
+                %12 = passive int `5`
+                %13 = passive bool `%1>%12`
+                if %13 {
+                  %14 = neg %0
+                  %3 := %14
+                  %15 = passive bool `true`
+                  %4 := %15
+                }
+              }
+              %16 = passive bool `!(%4)`
+              if %16 {
+                %17 = lit 1.0
+                %3 := %17
+              }
+              %18 = copy %3  // y
+              %2 := %18
               ret %2
         "#]],
     );

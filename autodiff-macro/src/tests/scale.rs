@@ -60,6 +60,24 @@ pub fn branch_chain(n: usize) -> String {
     format!("fn f(x: f64) -> f64 {{ {e} }}")
 }
 
+/// A chain of `n` float methods, `x.sin().cos().sin()…`.
+pub fn method_chain(n: usize) -> String {
+    let mut e = String::from("x");
+    for i in 0..n {
+        e.push_str(if i % 2 == 0 { ".sin()" } else { ".cos()" });
+    }
+    format!("fn f(x: f64) -> f64 {{ {e} }}")
+}
+
+/// A `match` of `n` arms (and a default), as a value.
+pub fn match_arms(n: usize) -> String {
+    let mut arms = String::new();
+    for i in 0..n {
+        arms.push_str(&format!("{i} => x * {i}.0,"));
+    }
+    format!("fn f(x: f64, k: i32) -> f64 {{ match k {{ {arms} _ => -x }} }}")
+}
+
 #[test]
 fn long_functions_expand() {
     expand_on_rustc_stack("", straight_line(10_000));
@@ -75,4 +93,14 @@ fn a_sum_of_ten_thousand_terms_expands() {
 #[test]
 fn an_else_if_chain_of_five_thousand_branches_expands() {
     expand_on_rustc_stack("", branch_chain(5_000));
+}
+
+#[test]
+fn a_chain_of_ten_thousand_methods_expands() {
+    expand_on_rustc_stack("", method_chain(10_000));
+}
+
+#[test]
+fn a_match_of_five_thousand_arms_expands() {
+    expand_on_rustc_stack("", match_arms(5_000));
 }
