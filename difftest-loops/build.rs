@@ -130,6 +130,7 @@ const EXCLUDABLE: &[&str] = &[
     "local_array_in_loop",
     "labels",
     "cast",
+    "int_const",
 ];
 
 fn splitmix(mut z: u64) -> u64 {
@@ -351,6 +352,8 @@ enum VK {
     Flag,
     /// A labels parameter (`&[usize]` or `Vec<usize>`).
     Labels,
+    /// A constant integer array `let c: [usize; k] = [..];`.
+    IntConst(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -451,6 +454,7 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
             stmts.push(g.local_array());
         }
     }
+    stmts.extend(g.int_const_array());
     let count = g.rng.usize(3..=10);
     for _ in 0..count {
         stmts.extend(g.stmt());
@@ -852,6 +856,9 @@ impl Gen {
             }
             4 => {
                 let v = self.pick(&ints);
+                if let Some(leaf) = self.int_const_leaf(&v.name) {
+                    return leaf;
+                }
                 self.count("as_f64");
                 let bound = match v.kind {
                     VK::Index(Lim::Const(k)) => k as f64,
@@ -2995,6 +3002,9 @@ const REQUIRED: &[&str] = &[
     "for_labels_zip",
     "cast_int",
     "index_cast",
+    "int_const_array",
+    "int_const_read",
+    "int_const_match",
 ];
 
 /// What the generator produced, for `meta.rs`.

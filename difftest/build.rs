@@ -33,6 +33,13 @@
 //! reading the environment, writing the shards and `meta.rs`, and counting
 //! coverage are `autodiff_difftest_harness`'s, shared with `difftest-loops`.
 
+// The constructs of issue 11 without loops (casts to integers, integer
+// arithmetic and constant arrays, `match`), drawn from a second random
+// stream so that the first one, and with it the older constructs, stays
+// as it was.
+#[path = "build/constructs.rs"]
+mod constructs;
+
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,7 +51,10 @@ const CONFIG: Config = Config {
     env_prefix: "AUTODIFF_DIFFTEST",
     default_n: 500,
     default_seed: 0x00D1_FF7E_5700_0001,
-    default_exclude: &[],
+    // `f64::from(k)` of an integer: `#[grad]` rejects it ("`from` has no
+    // known derivative") though `k as f64` works; `AUTODIFF_DIFFTEST_EXCLUDE=`
+    // (empty) puts it back.
+    default_exclude: &["f64_from"],
     // The functions are split into this many test binaries,
     // `tests/differential_<k>.rs`, which compile in parallel (rustc's front
     // end is single-threaded; one binary of 20000 functions needs ~14 GB).
@@ -66,10 +76,12 @@ const TANH_MAX: f64 = 300.0;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/constructs.rs");
     let ops = ops();
     let excludable: Vec<&str> = METHODS
         .iter()
         .chain(STMT_KINDS)
+        .chain(GROUPS)
         .chain(CHECK_KINDS)
         .copied()
         .collect();
@@ -231,7 +243,64 @@ const STMT_KINDS: &[&str] = &[
     "literal",
     "PI",
     "E",
+    // The constructs of issue 11 (`build/constructs.rs`); `group_of`
+    // gives each one's group, which `AUTODIFF_DIFFTEST_EXCLUDE` also accepts.
+    "cast_i32",
+    "cast_i64",
+    "cast_usize",
+    "cast_usize_abs",
+    "int_add",
+    "int_sub",
+    "int_mul",
+    "int_div",
+    "int_rem",
+    "as_f64",
+    "f64_from",
+    "let_int",
+    "int_array",
+    "int_slice",
+    "int_index",
+    "match_int",
+    "match_bool",
+    "match_let",
+    "match_or",
+    "match_range",
+    "match_negative",
+    "match_binding",
+    "match_guard",
 ];
+
+/// The groups of issue 11's constructs, for `AUTODIFF_DIFFTEST_EXCLUDE`:
+/// `cast` (every cast to an integer, and with it every integer
+/// expression, `match` on an integer and integer array), `match` (every
+/// `match`), `int_array` (the constant integer arrays and slices).
+const GROUPS: &[&str] = &["cast", "match", "int_array"];
+
+/// Whether `AUTODIFF_DIFFTEST_EXCLUDE` leaves out `kind`, itself or by its
+/// group; every integer construct needs a cast.
+fn kind_excluded(kind: &str, exclude: &BTreeSet<String>) -> bool {
+    let group = group_of(kind);
+    let needs_cast = group.is_some() && kind != "match_bool" && kind != "match_let";
+    exclude.contains(kind)
+        || group.is_some_and(|g| exclude.contains(g))
+        || needs_cast && exclude.contains("cast")
+}
+
+/// The group of a kind of [`STMT_KINDS`], if it is one of issue 11's.
+fn group_of(kind: &str) -> Option<&'static str> {
+    if kind.starts_with("match") {
+        Some("match")
+    } else if kind.starts_with("int_array") || kind == "int_slice" || kind == "int_index" {
+        Some("int_array")
+    } else if kind.starts_with("cast")
+        || kind.starts_with("int_")
+        || ["as_f64", "f64_from", "let_int"].contains(&kind)
+    {
+        Some("cast")
+    } else {
+        None
+    }
+}
 
 #[derive(Clone, Debug)]
 enum E {
@@ -251,6 +320,79 @@ enum E {
         args: Vec<E>,
         int: Option<i32>,
     },
+    /// An integer back to a float: `(i) as f64`, or `f64::from(i)` when
+    /// `from` (an `i32` only).
+    AsF64(I, bool),
+    /// `match s { pat => e, .. }`, the last arm `_` (or `false`, `true`).
+    Match(Box<Scrut>, Vec<(String, E)>),
+}
+
+/// An integer expression (issue 11). It carries no derivative: the casts
+/// from float are flat between the integers, where they jump.
+#[derive(Clone, Debug)]
+enum I {
+    /// `e as i32` (`i64`, `usize`), `e` a float expression.
+    Cast(Box<E>, IntTy),
+    /// A non-negative literal.
+    Lit(i64),
+    /// An integer local (`let k3 = ..;`) or a name bound by a `match` arm
+    /// (`k4 @ 3..=5`).
+    Var(String),
+    /// `a op b`, `op` one of `+ - * / %`; `/` and `%` by a positive literal.
+    Bin(char, Box<I>, Box<I>),
+    /// `c[k]`: an element of a constant integer array or slice (`i32`),
+    /// `k` a `usize`.
+    Index(String, Box<I>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum IntTy {
+    I32,
+    I64,
+    Usize,
+}
+
+impl IntTy {
+    fn name(self) -> &'static str {
+        match self {
+            IntTy::I32 => "i32",
+            IntTy::I64 => "i64",
+            IntTy::Usize => "usize",
+        }
+    }
+}
+
+/// What a `match` looks at.
+#[derive(Clone, Debug)]
+enum Scrut {
+    Int(I),
+    /// `a > b` (`op` is `>` or `<`).
+    Cmp(char, E, E),
+}
+
+/// An integer expression with a bound on |value|.
+#[derive(Clone, Debug)]
+struct INode {
+    i: I,
+    ty: IntTy,
+    m: i64,
+}
+
+/// An integer local or `match` binding in scope.
+#[derive(Clone, Debug)]
+struct IntVar {
+    name: String,
+    ty: IntTy,
+    m: i64,
+}
+
+/// A constant integer array (`let c: [i32; 4] = [..];`) or slice
+/// (`let c: &[i32] = &[..];`) in scope.
+#[derive(Clone, Debug)]
+struct IntArray {
+    name: String,
+    len: usize,
+    m: i64,
 }
 
 /// An expression with crude bounds: |value| <= `m`, sum of |partials| <= `l`.
@@ -295,6 +437,18 @@ enum Stmt {
         arg: E,
         path: bool,
     },
+    /// `let k = i;` or `let k: i32 = i;`, an integer local.
+    LetInt {
+        name: String,
+        i: I,
+        ty: Option<IntTy>,
+    },
+    /// `let c: [i32; N] = [..];` or `let c: &[i32] = &[..];`.
+    IntArray {
+        name: String,
+        values: Vec<i64>,
+        slice: bool,
+    },
 }
 
 struct Function {
@@ -330,6 +484,23 @@ fn uses_not_twice(e: &E) -> bool {
         E::Neg(a) | E::Paren(a) => uses_not_twice(a),
         E::Bin(_, a, b) => uses_not_twice(a) || uses_not_twice(b),
         E::Call { op, args, .. } => NOT_TWICE.contains(op) || args.iter().any(uses_not_twice),
+        E::AsF64(i, _) => int_uses_not_twice(i),
+        E::Match(s, arms) => {
+            let s = match &**s {
+                Scrut::Int(i) => int_uses_not_twice(i),
+                Scrut::Cmp(_, a, b) => uses_not_twice(a) || uses_not_twice(b),
+            };
+            s || arms.iter().any(|(_, e)| uses_not_twice(e))
+        }
+    }
+}
+
+fn int_uses_not_twice(i: &I) -> bool {
+    match i {
+        I::Cast(e, _) => uses_not_twice(e),
+        I::Lit(_) | I::Var(_) => false,
+        I::Bin(_, a, b) => int_uses_not_twice(a) || int_uses_not_twice(b),
+        I::Index(_, k) => int_uses_not_twice(k),
     }
 }
 
@@ -339,6 +510,14 @@ fn uses_not_twice(e: &E) -> bool {
 
 struct Gen<'a> {
     rng: fastrand::Rng,
+    /// The second random stream, for issue 11's constructs (see
+    /// [`Gen::with_rng2`]).
+    rng2: fastrand::Rng,
+    rng2_depth: usize,
+    /// Integer locals and `match` bindings in scope.
+    ints: Vec<IntVar>,
+    /// Constant integer arrays in scope.
+    arrays: Vec<IntArray>,
     scope: Vec<VarInfo>,
     focus: Option<String>,
     next_id: usize,
@@ -350,6 +529,10 @@ fn generate(seed: u64, index: usize, ops: &[Op], exclude: &BTreeSet<String>) -> 
     let stream = seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut g = Gen {
         rng: fastrand::Rng::with_seed(stream),
+        rng2: fastrand::Rng::with_seed(stream ^ 0x1111_0011_C0DE_0011),
+        rng2_depth: 0,
+        ints: Vec::new(),
+        arrays: Vec::new(),
         scope: Vec::new(),
         focus: None,
         next_id: 0,
@@ -373,8 +556,10 @@ fn generate(seed: u64, index: usize, ops: &[Op], exclude: &BTreeSet<String>) -> 
     }
     let count = g.rng.usize(3..=12);
     let mut stmts = Vec::new();
+    stmts.extend(g.int_array_stmt());
+    let mut counted = 0;
     for attempt in 0.. {
-        if stmts.len() == count {
+        if counted == count {
             break;
         }
         assert!(
@@ -383,6 +568,8 @@ fn generate(seed: u64, index: usize, ops: &[Op], exclude: &BTreeSet<String>) -> 
         );
         if let Some(s) = g.statement() {
             stmts.push(s);
+            counted += 1;
+            stmts.extend(g.new_stmt());
         }
     }
     g.focus = None;
@@ -429,6 +616,8 @@ fn generate(seed: u64, index: usize, ops: &[Op], exclude: &BTreeSet<String>) -> 
         && stmts.iter().all(|s| match s {
             Stmt::Let { e, .. } | Stmt::Assign { e, .. } => !uses_not_twice(e),
             Stmt::SinCos { arg, .. } => !uses_not_twice(arg),
+            Stmt::LetInt { i, .. } => !int_uses_not_twice(i),
+            Stmt::IntArray { .. } => true,
         });
     Function {
         name: format!("gen_{index}"),
@@ -693,6 +882,9 @@ impl Gen<'_> {
     fn any(&mut self, depth: u32) -> Node {
         if depth == 0 || self.chance(0.12) {
             return self.leaf();
+        }
+        if let Some(n) = self.new_expr(depth) {
+            return n;
         }
         let d = depth - 1;
         let r = self.rng.f64();
@@ -1335,9 +1527,10 @@ fn lit_text(v: f64) -> String {
 
 fn prec(e: &E) -> u8 {
     match e {
+        E::Match(..) => 0,
         E::Bin('+' | '-', ..) => 1,
         E::Bin(..) => 2,
-        E::Neg(_) => 3,
+        E::Neg(_) | E::AsF64(_, false) => 3,
         _ => 4,
     }
 }
@@ -1349,7 +1542,7 @@ fn rust(e: &E) -> String {
         E::Lit(v) => lit_text(*v),
         E::Const(c) => format!("std::f64::consts::{c}"),
         E::Neg(a) => {
-            if matches!(**a, E::Neg(_)) || prec(a) < 3 {
+            if prec(a) <= 3 {
                 format!("-({})", rust(a))
             } else {
                 format!("-{}", rust(a))
@@ -1393,6 +1586,8 @@ fn rust(e: &E) -> String {
                 format!("{recv}.{}({})", op.name(), rest.join(", "))
             }
         }
+        E::AsF64(i, from) => constructs::as_f64_text(i, *from),
+        E::Match(s, arms) => constructs::match_text(s, arms, false),
     }
 }
 
@@ -1455,6 +1650,8 @@ fn oracle(e: &E) -> String {
                 _ => format!("o::{}({})", op.name(), a.join(", ")),
             }
         }
+        E::AsF64(i, _) => format!("o::c::<D>(({}) as f64)", constructs::int_text(i, true)),
+        E::Match(s, arms) => constructs::match_text(s, arms, true),
     }
 }
 
@@ -1535,6 +1732,7 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
             Stmt::SinCos { s, c, arg, .. } => {
                 format!("let ({s}, {c}) = DualNum::sin_cos(&{});", oracle(arg))
             }
+            Stmt::LetInt { .. } | Stmt::IntArray { .. } => int_stmt(s, true),
         };
         writeln!(out, "    {line}").unwrap();
     }
@@ -1577,11 +1775,35 @@ fn source(f: &Function, attr: bool) -> String {
                     format!("let ({s}, {c}) = {}.sin_cos();", rust(arg))
                 }
             }
+            Stmt::LetInt { .. } | Stmt::IntArray { .. } => int_stmt(s, false),
         };
         writeln!(out, "    {line}").unwrap();
     }
     writeln!(out, "    {}\n}}", rust(&f.tail)).unwrap();
     out
+}
+
+/// A statement of integers, in the `#[grad]` form or the oracle's (`o`).
+fn int_stmt(s: &Stmt, o: bool) -> String {
+    match s {
+        Stmt::LetInt { name, i, ty } => {
+            let ty = ty.map(|t| format!(": {}", t.name())).unwrap_or_default();
+            format!("let {name}{ty} = {};", constructs::int_text(i, o))
+        }
+        Stmt::IntArray {
+            name,
+            values,
+            slice,
+        } => {
+            let vs: Vec<String> = values.iter().map(i64::to_string).collect();
+            if *slice {
+                format!("let {name}: &[i32] = &[{}];", vs.join(", "))
+            } else {
+                format!("let {name}: [i32; {}] = [{}];", values.len(), vs.join(", "))
+            }
+        }
+        _ => unreachable!("not a statement of integers"),
+    }
 }
 
 fn emit_case(out: &mut String, f: &Function, module: &str) {
@@ -1668,6 +1890,14 @@ impl Stats {
                     self.op(Op::SinCos, *path);
                     self.expr(arg);
                 }
+                Stmt::LetInt { i, .. } => {
+                    self.syntax.add("let_int", 1);
+                    self.int(i);
+                }
+                Stmt::IntArray { slice, .. } => {
+                    self.syntax
+                        .add(if *slice { "int_slice" } else { "int_array" }, 1);
+                }
             }
         }
         self.expr(&f.tail);
@@ -1720,6 +1950,76 @@ impl Stats {
                     self.expr(a);
                 }
             }
+            E::AsF64(i, from) => {
+                self.syntax
+                    .add(if *from { "f64_from" } else { "as_f64" }, 1);
+                self.int(i);
+            }
+            E::Match(scrutinee, arms) => {
+                match &**scrutinee {
+                    Scrut::Int(i) => {
+                        self.syntax.add("match_int", 1);
+                        self.int(i);
+                    }
+                    Scrut::Cmp(_, a, b) => {
+                        self.syntax.add("match_bool", 1);
+                        self.expr(a);
+                        self.expr(b);
+                    }
+                }
+                for (pat, e) in arms {
+                    for (kind, there) in [
+                        ("match_or", pat.contains('|')),
+                        ("match_range", pat.contains("..=")),
+                        (
+                            "match_negative",
+                            pat.starts_with('-') || pat.contains("..=-"),
+                        ),
+                        ("match_binding", pat.contains('@')),
+                        ("match_guard", pat.contains(" if ")),
+                    ] {
+                        if there {
+                            self.syntax.add(kind, 1);
+                        }
+                    }
+                    self.expr(e);
+                }
+            }
+        }
+    }
+
+    fn int(&mut self, i: &I) {
+        match i {
+            I::Cast(e, ty) => {
+                let kind = match ty {
+                    IntTy::I32 => "cast_i32",
+                    IntTy::I64 => "cast_i64",
+                    IntTy::Usize => "cast_usize",
+                };
+                self.syntax.add(kind, 1);
+                let abs = |e: &E| matches!(e, E::Call { op: Op::Abs, .. });
+                if *ty == IntTy::Usize && (abs(e) || matches!(&**e, E::Bin('*', a, _) if abs(a))) {
+                    self.syntax.add("cast_usize_abs", 1);
+                }
+                self.expr(e);
+            }
+            I::Lit(_) | I::Var(_) => {}
+            I::Bin(op, a, b) => {
+                let kind = match op {
+                    '+' => "int_add",
+                    '-' => "int_sub",
+                    '*' => "int_mul",
+                    '/' => "int_div",
+                    _ => "int_rem",
+                };
+                self.syntax.add(kind, 1);
+                self.int(a);
+                self.int(b);
+            }
+            I::Index(_, k) => {
+                self.syntax.add("int_index", 1);
+                self.int(k);
+            }
         }
     }
 
@@ -1741,7 +2041,10 @@ impl Stats {
             out,
             "(syntax or statement kind, uses).",
             "SYNTAX_COVERAGE",
-            STMT_KINDS.iter().copied().filter(|k| !exclude.contains(*k)),
+            STMT_KINDS
+                .iter()
+                .copied()
+                .filter(|k| !kind_excluded(k, exclude)),
         );
         writeln!(
             out,

@@ -554,3 +554,40 @@ fn short_circuit_conditions_replay_the_branch_taken() {
         check(&|a| flag_flipped_in_branch(a[0]), &[v, d], &[x]);
     }
 }
+
+/// A sum into a variable that nothing reads after the loop.
+#[grad]
+fn sum_dead_after_loop(x: &[f64], c: f64) -> f64 {
+    let mut y = c;
+    let t = y.sin();
+    for i in 0..x.len() {
+        y += x[i] * c;
+    }
+    t
+}
+
+/// The same, the sum adding a constant.
+#[grad]
+fn constant_sum_dead_after_loop(c: f64) -> f64 {
+    let mut y = c;
+    let t = y.sin();
+    for _ in 0..3 {
+        let acc = 0.0f64;
+        y += acc.tanh();
+    }
+    t
+}
+
+#[test]
+fn sum_reduction_dead_after_the_loop() {
+    // Found by the control-flow differential test at N = 5000 (gen_3300):
+    // the fused loop's seed, the adjoint of a sum nothing reads after the
+    // loop, was used but never declared (a compile error, "cannot find
+    // value `__ad_v..`").
+    let x = [0.5, -1.5, 2.0];
+    let c: f64 = 0.7;
+    let (v, dx, dc) = sum_dead_after_loop_grad(&x, c);
+    assert_eq!((v, dc), (c.sin(), c.cos()));
+    assert_eq!(dx, vec![0.0; 3]);
+    assert_eq!(constant_sum_dead_after_loop_grad(c), (c.sin(), c.cos()));
+}

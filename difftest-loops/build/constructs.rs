@@ -1,8 +1,10 @@
 //! The generator's constructs of issue 11: `continue`, labeled `break` and
 //! `continue`, `match` (a statement and a value, on integers and `bool`s,
 //! with `|`, ranges, bindings, guards and `return` in an arm), local arrays
-//! declared inside loops, loops over integer label slices, and casts from
-//! float to integer (`as i32` in arithmetic, `as usize` as an index).
+//! declared inside loops, loops over integer label slices, casts from
+//! float to integer (`as i32` in arithmetic, `as usize` as an index), and
+//! constant integer arrays (`let c3: [usize; 4] = [..];`, read as
+//! `c3[i % 4] as f64` and matched on).
 //!
 //! They are drawn from the second random stream `Gen::rng2`: the decision to
 //! make one, and everything inside it, so that the first stream draws the
@@ -190,16 +192,71 @@ impl Gen {
         }
     }
 
-    /// What a `match` can look at: integers (`i % 4`) and `bool`s.
+    /// What a `match` can look at: integers (`i % 4`), `bool`s, and an
+    /// element of a constant integer array (`c3[i % 4]`).
     fn scrutinees(&self) -> Vec<(String, bool)> {
-        self.visible()
-            .into_iter()
+        let visible = self.visible();
+        let mut out: Vec<(String, bool)> = visible
+            .iter()
             .filter_map(|v| match v.kind {
-                VK::Index(_) | VK::Counter | VK::Usize => Some((v.name, false)),
-                VK::Bool | VK::Flag => Some((v.name, true)),
+                VK::Index(_) | VK::Counter | VK::Usize => Some((v.name.clone(), false)),
+                VK::Bool | VK::Flag => Some((v.name.clone(), true)),
                 _ => None,
             })
-            .collect()
+            .collect();
+        let index = visible
+            .iter()
+            .find(|v| matches!(v.kind, VK::Index(_) | VK::Counter));
+        for c in &visible {
+            if let (VK::IntConst(k), Some(i)) = (&c.kind, index) {
+                out.push((format!("{}[{} % {k}]", c.name, i.name), false));
+            }
+        }
+        out
+    }
+
+    /// Maybe a constant integer array at the top of the body:
+    /// `let c3: [usize; 4] = [2, 0, 5, 1];`, read in loops as
+    /// `(c3[i % 4] as f64)` and matched on (`match c3[i % 4] % 4 { .. }`).
+    pub(super) fn int_const_array(&mut self) -> Option<S> {
+        if !self.ok("int_const") {
+            return None;
+        }
+        self.with_rng2(|g| {
+            if !g.chance(25) {
+                return None;
+            }
+            g.count("int_const_array");
+            let k = g.rng.usize(2..=5);
+            let values: Vec<String> = (0..k).map(|_| g.rng.usize(0..=5).to_string()).collect();
+            let name = g.fresh("c");
+            g.declare(&name, VK::IntConst(k), 5.0);
+            Some(S::Raw(format!(
+                "let {name}: [usize; {k}] = [{}];",
+                values.join(", ")
+            )))
+        })
+    }
+
+    /// Now and then, instead of the integer `i` as a float, an element of a
+    /// constant integer array it picks: `(c3[i % 4] as f64)`.
+    pub(super) fn int_const_leaf(&mut self, i: &str) -> Option<(E, f64)> {
+        let consts = self.of_kind(|k| matches!(k, VK::IntConst(_)));
+        if consts.is_empty() {
+            return None;
+        }
+        self.with_rng2(|g| {
+            if !g.chance(40) {
+                return None;
+            }
+            let c = g.pick(&consts);
+            let VK::IntConst(k) = c.kind else {
+                unreachable!()
+            };
+            g.mark_used(c.id);
+            g.count("int_const_read");
+            Some((E::AsF64(format!("{}[{i} % {k}]", c.name)), 5.0))
+        })
     }
 
     /// The scrutinee and the arms' patterns (the last is `_`, or `false`
@@ -207,6 +264,9 @@ impl Gen {
     fn patterns(&mut self) -> (String, Vec<String>) {
         let all = self.scrutinees();
         let (v, boolean) = self.pick(&all);
+        if v.contains('[') {
+            self.count("int_const_match");
+        }
         if boolean {
             self.count("match_bool");
             let last = if self.chance(50) { "false" } else { "_" };

@@ -111,6 +111,45 @@ pub mod oracle {
         }
     }
 
+    /// Within this (relative) distance of a jump, a cast or a comparison
+    /// counts a kink: an ulp of difference between the oracle's value and
+    /// `f64`'s could pick the other side.
+    const NEAR: f64 = 1e-9;
+
+    fn near(x: f64, y: f64) -> bool {
+        (x - y).abs() <= NEAR * 1f64.max(x.abs()).max(y.abs())
+    }
+
+    /// The value of a float about to be cast to an integer (`e as i32`,
+    /// `as i64`, `as usize`). The cast is flat between the integers (no
+    /// derivative) and jumps at them: a value with a derivative within
+    /// [`NEAR`] of an integer is a kink.
+    pub fn cast_arg<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> f64 {
+        let v = a.re();
+        if a.has_derivative() && near(v, v.round()) {
+            kink();
+        }
+        v
+    }
+
+    /// `a > b` on the values; a near tie of different derivatives is a kink.
+    pub fn gt<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> bool {
+        tie(a, b);
+        a.re() > b.re()
+    }
+
+    /// `a < b` on the values; a near tie of different derivatives is a kink.
+    pub fn lt<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) -> bool {
+        tie(a, b);
+        a.re() < b.re()
+    }
+
+    fn tie<D: DualNum<Primitive = f64> + Copy + Parts>(a: D, b: D) {
+        if near(a.re(), b.re()) && !(a.re() == b.re() && a.same_derivatives(&b)) {
+            kink();
+        }
+    }
+
     /// `signum` as `f64` defines it (`signum(0.0) == 1.0`), derivative 0.
     pub fn signum<D: DualNum<Primitive = f64> + Copy + Parts>(a: D) -> D {
         constant(a.re().signum())

@@ -822,6 +822,9 @@ impl Sweep<'_> {
                 Stmt::Def(v) => used.extend(self.out.inst(*v).operands()),
                 _ => {}
             });
+            // The seeds, even one that nothing after the loop adds to (a
+            // sum that is dead after it: its adjoint stays -0.0).
+            used.extend(outputs.iter().copied());
             let mut used: Vec<ValueId> = used.intersection(&fresh_vars).copied().collect();
             used.sort();
             let position = |v: &ValueId| {
