@@ -147,6 +147,26 @@ fn integer_table_cast(x: &[f64]) -> f64 {
     s
 }
 
+/// `f64::from` of an integer, a `bool` and an `f32` value: conversions, as
+/// `as f64` (found by the straight-line differential test).
+#[grad]
+fn conversions(x: f64) -> f64 {
+    let k = (x * 1.5) as i32 * 2 + 1;
+    let y = x as f32;
+    x * f64::from(k) + f64::from(x > 0.0) * x + f64::from(y * y)
+}
+
+#[test]
+fn f64_from_converts() {
+    for x in [0.9, -1.7] {
+        let (v, d) = conversions_grad(x);
+        assert_eq!(v, conversions(x));
+        let k = ((x * 1.5) as i32 * 2 + 1) as f64;
+        let y = x as f32 as f64;
+        assert_eq!(d, k + if x > 0.0 { 1.0 } else { 0.0 } + 2.0 * y);
+    }
+}
+
 #[test]
 fn integer_table_elements_cast_to_floats() {
     let x = [0.5, -1.0, 2.0];

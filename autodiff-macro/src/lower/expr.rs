@@ -61,6 +61,16 @@ impl Lower<'_> {
             Expr::Call(c) => {
                 let args: Vec<&Expr> = c.args.iter().collect();
                 match self.float_fn_path(&c.func) {
+                    // `f64::from(k)`: a conversion, as `k as f64`.
+                    Some(ident) if ident == "from" && args.len() == 1 => {
+                        let cast = syn::ExprCast {
+                            attrs: Vec::new(),
+                            expr: Box::new(args[0].clone()),
+                            as_token: Default::default(),
+                            ty: Box::new(float_path_type(&c.func)),
+                        };
+                        self.cast(&cast)
+                    }
                     Some(ident) => self.method(&ident, &args, span),
                     None => self.call_path(&c.func, &args, span),
                 }
@@ -429,6 +439,10 @@ impl Lower<'_> {
             // `n as f32` in an `f64` function.
             (Ty::Int | Ty::Bool, Some(crate::ir::Float::F32)) if self.mixed_precision() => {
                 let mut pieces = self.paren(v);
+                if self.func.ty(v) == Ty::Bool {
+                    // `f32::from(b)`: through an integer (`b as f32` is invalid).
+                    pieces.push(Piece::Tokens(quote!(as u8)));
+                }
                 pieces.push(Piece::Tokens(quote!(as f32 as f64)));
                 let n = self.passive(pieces, Ty::Float, span);
                 self.narrow.insert(n);
@@ -436,6 +450,10 @@ impl Lower<'_> {
             }
             (Ty::Int | Ty::Bool, Some(f)) if f == self.func.float => {
                 let mut pieces = self.paren(v);
+                if self.func.ty(v) == Ty::Bool {
+                    // `f64::from(b)`: through an integer (`b as f64` is invalid).
+                    pieces.push(Piece::Tokens(quote!(as u8)));
+                }
                 pieces.push(Piece::Tokens(quote!(as #ty)));
                 self.passive(pieces, Ty::Float, span)
             }
@@ -562,6 +580,17 @@ impl Lower<'_> {
         let pieces = self.func.passive[index].clone();
         let span = self.func.span(v);
         self.passive(pieces, ty, span)
+    }
+}
+
+/// `f64` of the path `f64::from`.
+fn float_path_type(func: &Expr) -> syn::Type {
+    match func {
+        Expr::Path(p) => {
+            let ty = &p.path.segments[0].ident;
+            syn::parse_quote!(#ty)
+        }
+        _ => syn::parse_quote!(f64),
     }
 }
 
