@@ -556,6 +556,7 @@ fn short_circuit_conditions_replay_the_branch_taken() {
 }
 
 /// A sum into a variable that nothing reads after the loop.
+#[allow(unused_assignments)] // the sum is dead after the loop: the point
 #[grad]
 fn sum_dead_after_loop(x: &[f64], c: f64) -> f64 {
     let mut y = c;
@@ -567,6 +568,7 @@ fn sum_dead_after_loop(x: &[f64], c: f64) -> f64 {
 }
 
 /// The same, the sum adding a constant.
+#[allow(unused_assignments)] // the sum is dead after the loop: the point
 #[grad]
 fn constant_sum_dead_after_loop(c: f64) -> f64 {
     let mut y = c;
