@@ -133,7 +133,14 @@ fn table_element_in_a_variable(a: f64) -> f64 {
     }
     let mut y = { T2[1] };
     y -= a;
-    t * a + s + y
+    let pair = [a, 2.0 * a];
+    let f = pair.iter().fold(T2[0], |acc, &v| acc + v);
+    let m = pair
+        .iter()
+        .map(|_| T2[1])
+        .max_by(|p, q| p.total_cmp(q))
+        .unwrap();
+    t * a + s + y + f + m
 }
 
 /// An integer table's elements cast to floats (the macro cannot see the
@@ -179,11 +186,11 @@ fn integer_table_elements_cast_to_floats() {
 
 #[test]
 fn table_elements_copied_into_variables() {
-    // (0.3 + a) a + (0.3 - 1.4) a + (-1.4 - a)
+    // (0.3 + a) a + (0.3 - 1.4) a + (-1.4 - a) + (0.3 + 3a) + (-1.4)
     let a = 0.7;
     let (v, d) = table_element_in_a_variable_grad(a);
     assert_eq!(v, table_element_in_a_variable(a));
-    assert!((d - (0.3 + 2.0 * a - 1.1 - 1.0)).abs() < 1e-12);
+    assert!((d - (0.3 + 2.0 * a - 1.1 - 1.0 + 3.0)).abs() < 1e-12);
 }
 
 // ---- 2. Closures bound to a name --------------------------------------

@@ -290,6 +290,12 @@ impl Lower<'_> {
 
     /// Defines a value by an instruction, at this point of the body.
     fn def(&mut self, inst: Inst, span: Span) -> ValueId {
+        // A copy of a constant read where it is used (`T[0]`, `self.w`)
+        // copies it defined here.
+        let inst = match inst {
+            Inst::Copy(s) if self.opaque.contains(&s) => Inst::Copy(self.operand(s)),
+            other => other,
+        };
         // A copy of an `f32` value is one.
         let narrow = matches!(inst, Inst::Copy(s) if self.narrow.contains(&s));
         let v = self.func.push(inst, span);
