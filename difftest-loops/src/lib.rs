@@ -52,6 +52,10 @@ pub mod oracle {
         if x == y && a.tangent() == b.tangent() {
             return;
         }
+        // An infinity (`fold(f64::NEG_INFINITY, ..)`) is near nothing finite.
+        if x.is_infinite() || y.is_infinite() {
+            return;
+        }
         if (x - y).abs() <= super::TIE * 1f64.max(x.abs()).max(y.abs()) {
             tie();
         }
@@ -87,6 +91,33 @@ pub mod oracle {
     pub fn min<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> D {
         check_tie(a, b);
         if a.re() <= b.re() { a } else { b }
+    }
+
+    /// `max_by` (`largest`) or `min_by` of the items, as `Iterator` picks:
+    /// each item is compared with the one kept so far (through `gt`, `ge`,
+    /// `lt`, `le`, so a near-equal pair counts as a tie), and replaces it if
+    /// larger (smaller), or also if equal when `last` (`max_by` keeps the
+    /// last of equal maxima, `min_by` the first of equal minima; a reversed
+    /// comparator swaps both). Panics on no items, as `unwrap` does.
+    pub fn pick<D: DualNum<Primitive = f64> + Parts>(
+        items: impl IntoIterator<Item = D>,
+        largest: bool,
+        last: bool,
+    ) -> D {
+        let mut items = items.into_iter();
+        let mut kept = items.next().expect("no items");
+        for v in items {
+            let replace = match (largest, last) {
+                (true, true) => ge(v, kept),
+                (true, false) => gt(v, kept),
+                (false, true) => le(v, kept),
+                (false, false) => lt(v, kept),
+            };
+            if replace {
+                kept = v;
+            }
+        }
+        kept
     }
 
     /// `|a|`: `a` or `-a`.
