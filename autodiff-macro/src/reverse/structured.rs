@@ -822,6 +822,9 @@ impl Sweep<'_> {
                 Stmt::Def(v) => used.extend(self.out.inst(*v).operands()),
                 _ => {}
             });
+            // A reduction nothing reads after the loop has no statement
+            // here, but its seed is still added to its adjoint: defined.
+            used.extend(outputs.iter().copied());
             let mut used: Vec<ValueId> = used.intersection(&fresh_vars).copied().collect();
             used.sort();
             let position = |v: &ValueId| {
