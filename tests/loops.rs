@@ -588,5 +588,10 @@ fn a_reduction_read_only_before_its_loop() {
     let x = [0.4, 1.1, -0.3];
     let (v, da, dx) = dead_reduction_grad(0.8, &x);
     let g = [vec![da], dx].concat();
-    check_flat(&|p| dead_reduction(p[0], &p[1..]), v, &g, &[&[0.8][..], &x].concat());
+    check_flat(
+        &|p| dead_reduction(p[0], &p[1..]),
+        v,
+        &g,
+        &[&[0.8][..], &x].concat(),
+    );
 }
