@@ -490,7 +490,6 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         stmts.push(g.for_loop());
     }
     let tail = g.tail();
-    let tail = g.read_copied(&stmts, tail);
     everyday::guard_passive_lets(&mut stmts, &g.assigned, &mut g.every.passive);
     let points = (0..POINTS).map(|_| g.point(&params)).collect();
     g.count("functions");

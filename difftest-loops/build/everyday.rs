@@ -519,6 +519,8 @@ impl Gen {
             g.declare(&v, VK::Ref, s.bound);
             let (body, b) = g.closure_body(std::slice::from_ref(&v), depth);
             let (body, b) = g.squash(body, b, limit);
+            // (a table element as it is would be kept by `max_by`: bug 2)
+            let body = g.fold_init(body);
             g.pop_scope();
             g.in_closure = saved;
             red.map = Some((v, body));
@@ -576,7 +578,10 @@ impl Gen {
                         let l = self.cmp_lit();
                         (E::Lit(l), l.abs())
                     }
-                    _ => self.expr(1),
+                    _ => {
+                        let (e, b) = self.expr(1);
+                        (self.fold_init(e), b)
+                    }
                 };
                 red.term = Term::FoldPath { init, max };
                 bound = item_bound.max(bi);
@@ -631,6 +636,21 @@ impl Gen {
         (E::Every(X::Reduce(Box::new(red))), bound)
     }
 
+    /// A fold's start: a table element as it is would hit the macro bug
+    /// `guard_passive_lets` works around (the accumulator is a `let mut`).
+    fn fold_init(&self, e: E) -> E {
+        let passive = match &e {
+            E::Every(X::Table(..)) => true,
+            E::Var(n) => self.every.passive.contains(n),
+            _ => false,
+        };
+        if passive {
+            E::Bin('*', Box::new(e), Box::new(E::Lit(1.0)))
+        } else {
+            e
+        }
+    }
+
     /// `.fold(init, |acc, &v| acc * 0.5 + e)` and other bounded updates.
     fn fold_closure(&mut self, red: &mut Red, item: f64, len: f64, depth: u32) -> (Term, f64) {
         self.count("fold_closure");
@@ -639,7 +659,8 @@ impl Gen {
             (E::Lit(l), l.abs())
         } else {
             let (e, b) = self.expr(1);
-            self.squash(e, b, X_MAX)
+            let (e, b) = self.squash(e, b, X_MAX);
+            (self.fold_init(e), b)
         };
         let saved = self.in_closure;
         self.in_closure = true;
@@ -1264,27 +1285,7 @@ impl Gen {
     }
 }
 
-impl Gen {
-    /// Works around a macro bug (README, "Bugs found"): a `let mut r`
-    /// copied as it is (`let z = r;`) and then summed into by a loop, with
-    /// nothing reading it afterwards, makes `#[grad]` emit code that does
-    /// not compile. The tail reads every such `r` still visible at the end.
-    pub(super) fn read_copied(&mut self, stmts: &[S], tail: E) -> E {
-        let mut copied = BTreeSet::new();
-        copies(stmts, &mut copied);
-        let mut tail = tail;
-        for v in self.targets() {
-            let one = BTreeSet::from([v.name.clone()]);
-            if copied.contains(&v.name) && !reads_any(&tail, &one) {
-                self.count("tail_reads_copied");
-                tail = E::Bin('+', Box::new(tail), Box::new(E::Var(v.name)));
-            }
-        }
-        tail
-    }
-}
-
-/// Works around a second macro bug (README, "Bugs found"): a `let mut`
+/// Works around a macro bug (README, "Bugs found"): a `let mut`
 /// whose value is a table's element as it is (`let mut t = T[0];`,
 /// `let mut z = tv;` in `for &tv in T.iter()`) makes `#[grad]` emit code
 /// that does not compile. Such a value is written `T[0] * 1.0` (the same
@@ -1344,49 +1345,6 @@ pub(super) fn guard_passive_lets(
             S::Every(St::LetLoop { body, .. } | St::For { body, .. }) => {
                 guard_passive_lets(body, assigned, passive);
             }
-            _ => {}
-        }
-    }
-}
-
-/// The names copied as they are (`let z = r;`) anywhere in `stmts`.
-fn copies(stmts: &[S], out: &mut BTreeSet<String>) {
-    let block = |b: &Block, out: &mut BTreeSet<String>| copies(&b.stmts, out);
-    for s in stmts {
-        match s {
-            S::Let { e: E::Var(r), .. } => {
-                out.insert(r.clone());
-            }
-            S::LetIf { arms, els, .. } => {
-                for (_, b) in arms {
-                    block(b, out);
-                }
-                block(els, out);
-            }
-            S::LetBlock { block: b, .. } => block(b, out),
-            S::If { arms, els } => {
-                for (_, b) in arms {
-                    copies(b, out);
-                }
-                if let Some(b) = els {
-                    copies(b, out);
-                }
-            }
-            S::For { body, .. } | S::While { body, .. } | S::Loop { body } => copies(body, out),
-            S::Match { arms, .. } => {
-                for (_, _, b) in arms {
-                    copies(b, out);
-                }
-            }
-            S::LetMatch { arms, .. } => {
-                for (_, _, a) in arms {
-                    if let super::constructs::Arm::Value(b) = a {
-                        block(b, out);
-                    }
-                }
-            }
-            S::Every(St::LetLoop { body, .. } | St::For { body, .. }) => copies(body, out),
-            S::Every(St::LetClosure { body, .. }) => block(body, out),
             _ => {}
         }
     }
