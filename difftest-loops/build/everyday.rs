@@ -1302,14 +1302,12 @@ pub(super) fn guard_passive_lets(
     };
     for s in stmts.iter_mut() {
         match s {
-            S::Let { name, id, e, .. } => {
-                if is_passive(e, passive) {
-                    if assigned.contains(id) {
-                        let t = std::mem::replace(e, E::Lit(0.0));
-                        *e = E::Bin('*', Box::new(t), Box::new(E::Lit(1.0)));
-                    } else {
-                        passive.insert(name.clone());
-                    }
+            S::Let { name, id, e, .. } if is_passive(e, passive) => {
+                if assigned.contains(id) {
+                    let t = std::mem::replace(e, E::Lit(0.0));
+                    *e = E::Bin('*', Box::new(t), Box::new(E::Lit(1.0)));
+                } else {
+                    passive.insert(name.clone());
                 }
             }
             S::LetIf { arms, els, .. } => {
