@@ -1477,9 +1477,11 @@ pub(super) fn oracle(x: &X) -> String {
                 }
                 Term::Pick { max, cmp } => {
                     // `max_by` keeps the last of equal maxima, `min_by` the
-                    // first of equal minima; a reversed order swaps both.
+                    // first of equal minima; with the order reversed,
+                    // `max_by` keeps the last of equal minima, `min_by` the
+                    // first of equal maxima.
                     let (largest, last) = match cmp {
-                        Cmp::Reversed => (!max, !max),
+                        Cmp::Reversed => (!max, *max),
                         _ => (*max, *max),
                     };
                     let copied = if refs { ".copied()" } else { "" };
