@@ -1408,8 +1408,9 @@ pub(super) fn plain(x: &X) -> String {
             format!("{name}({})", a.join(", "))
         }
         X::Reduce(r) => {
+            // A constant body needs its type (`.map(|v| 0.5f64)`).
             let map = match &r.map {
-                Some((v, e)) => format!(".map(|{v}| {})", p(e)),
+                Some((v, e)) => format!(".map(|{v}| {})", super::plain_s(e, super::is_const(e))),
                 None => String::new(),
             };
             let it = format!("{}.iter(){}{}{map}", r.src, r.adapt, r.owned);

@@ -429,3 +429,28 @@ pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Repo
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::oracle::pick;
+    use num_dual::Dual64;
+
+    /// `o::pick` keeps the element `Iterator::max_by`/`min_by` keep, ties
+    /// included (the derivative tells which one).
+    #[test]
+    fn pick_keeps_what_the_iterator_keeps() {
+        let xs = [(1.0, 1.0), (3.0, 2.0), (3.0, 3.0), (1.0, 4.0), (2.0, 5.0)];
+        let duals = xs.map(|(x, e)| Dual64::new(x, e));
+        let by = |a: &&(f64, f64), b: &&(f64, f64)| a.0.total_cmp(&b.0);
+        let rev = |a: &&(f64, f64), b: &&(f64, f64)| b.0.total_cmp(&a.0);
+        let cases = [
+            (xs.iter().max_by(by), true, true),
+            (xs.iter().min_by(by), false, false),
+            (xs.iter().max_by(rev), false, true),
+            (xs.iter().min_by(rev), true, false),
+        ];
+        for (kept, largest, last) in cases {
+            assert_eq!(pick(duals, largest, last).eps, kept.unwrap().1);
+        }
+    }
+}
