@@ -33,6 +33,11 @@
 // as it was.
 #[path = "build/constructs.rs"]
 mod constructs;
+// The everyday forms of issue 15 (`const`/`static` tables, closures bound
+// to a name, `product`/`fold`/`max_by`/`min_by`/`reduce`, `loop` as a
+// value), drawn from a third random stream.
+#[path = "build/everyday.rs"]
+mod everyday;
 
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
@@ -66,6 +71,7 @@ const WHILE_LIMIT: usize = 20;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/constructs.rs");
+    println!("cargo:rerun-if-changed=build/everyday.rs");
     let settings = CONFIG.read_env(EXCLUDABLE);
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let out = Path::new(&out_dir);
@@ -131,6 +137,11 @@ const EXCLUDABLE: &[&str] = &[
     "labels",
     "cast",
     "int_const",
+    // everyday::EXCLUDABLE
+    "tables",
+    "closures",
+    "reductions",
+    "loop_value",
 ];
 
 fn splitmix(mut z: u64) -> u64 {
@@ -198,6 +209,8 @@ enum E {
     CastInt(Box<E>, i32),
     /// `x[((e).abs() * 2.0) as usize % len]`: an index cast from a float.
     IndexCast(String, Box<E>, String),
+    /// A table read, a closure call or a reduction (`build/everyday.rs`).
+    Every(everyday::X),
 }
 
 /// A condition.
@@ -293,6 +306,8 @@ enum S {
         scrutinee: String,
         arms: Vec<(String, Option<C>, constructs::Arm)>,
     },
+    /// A closure, a `loop` as a value, a loop over a table (`build/everyday.rs`).
+    Every(everyday::St),
 }
 
 struct Function {
@@ -304,6 +319,8 @@ struct Function {
     tail: E,
     points: Vec<Point>,
     cov: Coverage,
+    /// Module-level items it uses (tables), printed before it.
+    items: String,
 }
 
 struct Point {
@@ -354,6 +371,12 @@ enum VK {
     Labels,
     /// A constant integer array `let c: [usize; k] = [..];`.
     IntConst(usize),
+    /// A closure bound to a name, of this many float arguments; the
+    /// variable's bound is its value's.
+    Closure(usize),
+    /// An element of a module-level integer table, below this limit: an
+    /// index only (`#[grad]` cannot tell its type, `j as f64` fails).
+    TableItem(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -374,6 +397,8 @@ enum LoopKind {
     For,
     While,
     Loop,
+    /// A `loop` used as a value: a `break` in it needs a value.
+    Value,
 }
 
 struct Gen {
@@ -400,6 +425,8 @@ struct Gen {
     label_used: Vec<Option<bool>>,
     /// How deep in `with_rng2` the generator is (0: the first stream).
     rng2_depth: usize,
+    /// The constructs of issue 15 and their random stream (`everyday.rs`).
+    every: everyday::State,
 }
 
 fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
@@ -423,6 +450,9 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         )),
         label_used: Vec::new(),
         rng2_depth: 0,
+        every: everyday::State::new(splitmix(
+            seed ^ splitmix(index as u64) ^ 0x15_E7_E2_7D_A7_15_00_03,
+        )),
     };
     let params = g.params();
     g.n_params = params.len();
@@ -442,6 +472,7 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         };
         g.declare(&p.name.clone(), kind, bound);
     }
+    g.tables(index);
     let mut stmts = Vec::new();
     // Local arrays, at the top of the body.
     let arrays = match g.rng.u32(0..100) {
@@ -463,6 +494,7 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         stmts.push(g.for_loop());
     }
     let tail = g.tail();
+    everyday::guard_passive_lets(&mut stmts, &g.assigned, &mut g.every.passive);
     let points = (0..POINTS).map(|_| g.point(&params)).collect();
     g.count("functions");
     Function {
@@ -473,6 +505,7 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         tail,
         points,
         cov: g.cov,
+        items: g.every.items,
     }
 }
 
@@ -960,6 +993,9 @@ impl Gen {
         if let Some(cast) = self.cast_expr(depth) {
             return cast;
         }
+        if let Some(e) = self.everyday_expr(depth) {
+            return e;
+        }
         if depth == 0 || self.chance(25) {
             return self.leaf();
         }
@@ -1373,6 +1409,7 @@ impl Gen {
     fn stmt(&mut self) -> Vec<S> {
         let mut out = self.old_stmt();
         out.extend(self.new_stmt());
+        out.extend(self.everyday_stmt());
         out
     }
 
@@ -1409,10 +1446,15 @@ impl Gen {
             }, // loop
             2,                                      // let if
             1,                                      // let block
-            if in_loop { 2 } else { 0 },            // break
-            1,                                      // return
-            1,                                      // flag
-            if flags { 3 } else { 0 },              // set flag
+            // (not directly in a `loop` used as a value)
+            if in_loop && !matches!(self.loops.last(), Some((LoopKind::Value, _))) {
+                2
+            } else {
+                0
+            }, // break
+            1,                         // return
+            1,                         // flag
+            if flags { 3 } else { 0 }, // set flag
         ];
         let names = [
             "let",
@@ -2277,6 +2319,7 @@ fn reads_any(e: &E, names: &BTreeSet<String>) -> bool {
         E::Neg(a) | E::Powi(a, _) | E::SumMap(_, _, a) | E::SumZip(_, a) => reads_any(a, names),
         E::Bin(_, a, b) => reads_any(a, names) || reads_any(b, names),
         E::Call(_, args) => args.iter().any(|a| reads_any(a, names)),
+        E::Every(x) => everyday::reads(x, names),
     }
 }
 
@@ -2371,6 +2414,7 @@ fn plain_s(e: &E, suffix: bool) -> String {
         ),
         E::CastInt(a, m) => format!("(((({}) * 2.0) as i32 % {m}) as f64)", plain(a)),
         E::IndexCast(x, a, len) => format!("{x}[({}.abs() * 2.0) as usize % {len}]", receiver(a)),
+        E::Every(x) => everyday::plain(x),
     }
 }
 
@@ -2404,6 +2448,7 @@ fn oracle(e: &E) -> String {
         E::IndexCast(x, a, len) => {
             format!("{x}[(({}).re().abs() * 2.0) as usize % {len}]", oracle(a))
         }
+        E::Every(x) => everyday::oracle(x),
     }
 }
 
@@ -2607,6 +2652,7 @@ impl Printer<'_> {
                 scrutinee,
                 arms,
             } => self.let_match(name, *id, scrutinee, arms, ind),
+            S::Every(s) => self.every_stmt(s, ind),
         }
     }
 }
@@ -2714,6 +2760,7 @@ fn float_params(f: &Function) -> Vec<&Param> {
 
 fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
     let name = &f.name;
+    out.push_str(&f.items);
     out.push_str(&function_text(f, !no_macro, false));
     out.push('\n');
     out.push_str(&function_text(f, false, true));
@@ -2827,7 +2874,7 @@ fn call_text(f: &Function, p: &Point) -> String {
 
 fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
     let name = &f.name;
-    let src = function_text(f, true, false);
+    let src = format!("{}{}", f.items, function_text(f, true, false));
     let names: Vec<String> = float_params(f)
         .iter()
         .map(|q| match q.kind {
@@ -3035,6 +3082,7 @@ impl Stats {
         );
         let required: Vec<&str> = REQUIRED
             .iter()
+            .chain(everyday::REQUIRED)
             .copied()
             .filter(|k| !exclude.contains(*k))
             .collect();

@@ -593,3 +593,44 @@ fn sum_reduction_dead_after_the_loop() {
     assert_eq!(dx, vec![0.0; 3]);
     assert_eq!(constant_sum_dead_after_loop_grad(c), (c.sin(), c.cos()));
 }
+
+/// A sum reduction nothing reads after its loop (`u` is read before it).
+#[grad]
+fn dead_reduction(a: f64, x: &[f64]) -> f64 {
+    let mut u = a * a;
+    let y = u * 2.0;
+    for i in 0..x.len() {
+        u += x[i];
+    }
+    y
+}
+
+/// The same, the variable copied as it is before the loop.
+#[grad]
+fn dead_reduction_after_copy(a: f64) -> f64 {
+    let mut r = a;
+    let z = r;
+    for _ in 0..2 {
+        r += 1.0;
+    }
+    z * a
+}
+
+#[test]
+fn a_reduction_read_only_before_its_loop() {
+    // Found by the control-flow differential test (difftest-loops): the
+    // fused loop added an undefined seed to the adjoint of `u`, and the
+    // generated code did not compile.
+    let (v, da, dx) = dead_reduction_grad(1.5, &[0.3, -0.2]);
+    assert_eq!((v, da, dx), (4.5, 6.0, vec![0.0, 0.0]));
+    assert_eq!(dead_reduction_after_copy_grad(-0.7), (-0.7 * -0.7, -1.4));
+    let x = [0.4, 1.1, -0.3];
+    let (v, da, dx) = dead_reduction_grad(0.8, &x);
+    let g = [vec![da], dx].concat();
+    check_flat(
+        &|p| dead_reduction(p[0], &p[1..]),
+        v,
+        &g,
+        &[&[0.8][..], &x].concat(),
+    );
+}

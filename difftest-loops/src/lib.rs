@@ -52,6 +52,10 @@ pub mod oracle {
         if x == y && a.tangent() == b.tangent() {
             return;
         }
+        // An infinity (`fold(f64::NEG_INFINITY, ..)`) is near nothing finite.
+        if x.is_infinite() || y.is_infinite() {
+            return;
+        }
         if (x - y).abs() <= super::TIE * 1f64.max(x.abs()).max(y.abs()) {
             tie();
         }
@@ -87,6 +91,33 @@ pub mod oracle {
     pub fn min<D: DualNum<Primitive = f64> + Parts>(a: D, b: D) -> D {
         check_tie(a, b);
         if a.re() <= b.re() { a } else { b }
+    }
+
+    /// `max_by` (`largest`) or `min_by` of the items, as `Iterator` picks:
+    /// each item is compared with the one kept so far (through `gt`, `ge`,
+    /// `lt`, `le`, so a near-equal pair counts as a tie), and replaces it if
+    /// larger (smaller), or also if equal when `last` (`max_by` keeps the
+    /// last of equal maxima, `min_by` the first of equal minima; a reversed
+    /// comparator swaps both). Panics on no items, as `unwrap` does.
+    pub fn pick<D: DualNum<Primitive = f64> + Parts>(
+        items: impl IntoIterator<Item = D>,
+        largest: bool,
+        last: bool,
+    ) -> D {
+        let mut items = items.into_iter();
+        let mut kept = items.next().expect("no items");
+        for v in items {
+            let replace = match (largest, last) {
+                (true, true) => ge(v, kept),
+                (true, false) => gt(v, kept),
+                (false, true) => le(v, kept),
+                (false, false) => lt(v, kept),
+            };
+            if replace {
+                kept = v;
+            }
+        }
+        kept
     }
 
     /// `|a|`: `a` or `-a`.
@@ -397,4 +428,29 @@ pub fn check_oracle_by_finite_differences(cases: &[Case], stride: usize) -> Repo
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oracle::pick;
+    use num_dual::Dual64;
+
+    /// `o::pick` keeps the element `Iterator::max_by`/`min_by` keep, ties
+    /// included (the derivative tells which one).
+    #[test]
+    fn pick_keeps_what_the_iterator_keeps() {
+        let xs = [(1.0, 1.0), (3.0, 2.0), (3.0, 3.0), (1.0, 4.0), (2.0, 5.0)];
+        let duals = xs.map(|(x, e)| Dual64::new(x, e));
+        let by = |a: &&(f64, f64), b: &&(f64, f64)| a.0.total_cmp(&b.0);
+        let rev = |a: &&(f64, f64), b: &&(f64, f64)| b.0.total_cmp(&a.0);
+        let cases = [
+            (xs.iter().max_by(by), true, true),
+            (xs.iter().min_by(by), false, false),
+            (xs.iter().max_by(rev), false, true),
+            (xs.iter().min_by(rev), true, false),
+        ];
+        for (kept, largest, last) in cases {
+            assert_eq!(pick(duals, largest, last).eps, kept.unwrap().1);
+        }
+    }
 }
