@@ -595,6 +595,7 @@ fn sum_reduction_dead_after_the_loop() {
 }
 
 /// A sum reduction nothing reads after its loop (`u` is read before it).
+#[allow(unused_assignments)] // the sum is dead after the loop: the point
 #[grad]
 fn dead_reduction(a: f64, x: &[f64]) -> f64 {
     let mut u = a * a;
@@ -606,6 +607,7 @@ fn dead_reduction(a: f64, x: &[f64]) -> f64 {
 }
 
 /// The same, the variable copied as it is before the loop.
+#[allow(unused_assignments)] // the sum is dead after the loop: the point
 #[grad]
 fn dead_reduction_after_copy(a: f64) -> f64 {
     let mut r = a;
