@@ -116,8 +116,8 @@ impl Lower<'_> {
         }
     }
 
-    /// `if !taken { body }`.
-    fn guarded(&mut self, taken: ValueId, span: Span, body: impl FnOnce(&mut Self)) {
+    /// `if !taken { body }` (an `else if` chain's and a `match`'s arms).
+    pub(super) fn guarded(&mut self, taken: ValueId, span: Span, body: impl FnOnce(&mut Self)) {
         let pieces = vec![
             Piece::Tokens(quote!(!)),
             Piece::Paren(vec![Piece::Value(taken)]),

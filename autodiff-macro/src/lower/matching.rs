@@ -111,32 +111,15 @@ impl Lower<'_> {
                 l.emit(Stmt::If { cond, then, els });
             };
             match taken {
-                Some(t) if k > 0 => self.unless_taken(t, span, arm_stmts),
+                Some(t) if k > 0 => self.guarded(t, span, arm_stmts),
                 _ => arm_stmts(self),
             }
         }
         match (tested, taken) {
-            (Some(last), Some(t)) => {
-                self.unless_taken(t, span, |l| l.arm(m, patterns, last, s, result))
-            }
+            (Some(last), Some(t)) => self.guarded(t, span, |l| l.arm(m, patterns, last, s, result)),
             (Some(last), None) if tested_len == 0 => self.arm(m, patterns, last, s, result),
             _ => {}
         }
-    }
-
-    /// `if !taken { body }`.
-    fn unless_taken(&mut self, taken: ValueId, span: Span, body: impl FnOnce(&mut Self)) {
-        let pieces = vec![
-            Piece::Tokens(quote!(!)),
-            Piece::Paren(vec![Piece::Value(taken)]),
-        ];
-        let guard = self.passive(pieces, Ty::Bool, span);
-        let then = self.in_block(body);
-        self.emit(Stmt::If {
-            cond: guard,
-            then,
-            els: Vec::new(),
-        });
     }
 
     /// The test of arm `k` (which does not always run): its pattern checked
