@@ -177,6 +177,52 @@ fn square(x: f64) -> f64 {
     x.powi(2)
 }
 
+#[grad(hessian)]
+fn pow_xy(x: f64, y: f64) -> f64 {
+    x.powf(y)
+}
+
+#[grad(forward, hessian)]
+fn powers_f(x: f64, y: f64) -> f64 {
+    x.powf(y) + y.powf(2.5) * x + 2.0f64.powf(x * y) + (x * y).powf(0.5)
+}
+
+fn powers_f_oracle<D: DualNum<Primitive = f64> + Copy>(a: &[D]) -> D {
+    let (x, y) = (a[0], a[1]);
+    x.powd(y) + y.powf(2.5) * x + (x * y * 2f64.ln()).exp() + (x * y).sqrt()
+}
+
+/// `powf` has second derivatives in the table (`powf_deriv_xx`,
+/// `powf_deriv_xy`, and `powf_deriv_y` as `out · ln x` through `out`),
+/// including the exponents 0 and 1 where the guards of the first
+/// derivative sit.
+#[test]
+fn powf_second_derivatives_match_the_oracle() {
+    for (x, y) in [(0.7, 1.3), (2.0, 0.4), (1.1, 3.2), (0.3, 1.0)] {
+        let h = oracle_hessian(powers_f_oracle::<HyperDual64>, &[x, y]);
+        let g = oracle_gradient(powers_f_oracle::<HyperDual64>, &[x, y]);
+        let (_, gx, gy, hh) = powers_f_hessian(x, y);
+        assert_close("∂x", gx, g[0]);
+        assert_close("∂y", gy, g[1]);
+        for i in 0..2 {
+            for j in 0..2 {
+                assert_close(&format!("H[{i}][{j}] at ({x}, {y})"), hh[i][j], h[i][j]);
+            }
+        }
+    }
+    // At the exponents 0, 1 and 2: ∂²/∂x² = y (y-1) x^(y-2),
+    // ∂²/∂x∂y = x^(y-1) (1 + y ln x), ∂²/∂y² = x^y ln² x.
+    let x: f64 = 1.7;
+    for y in [0.0, 1.0, 2.0] {
+        let (_, _, _, h) = pow_xy_hessian(x, y);
+        let l = x.ln();
+        assert_close("xx", h[0][0], y * (y - 1.0) * x.powf(y - 2.0));
+        assert_close("xy", h[0][1], x.powf(y - 1.0) * (1.0 + y * l));
+        assert_close("yx", h[1][0], x.powf(y - 1.0) * (1.0 + y * l));
+        assert_close("yy", h[1][1], x.powf(y) * l * l);
+    }
+}
+
 // ----- Loops, branches and arrays -----
 
 #[grad(forward, hessian)]

@@ -63,28 +63,39 @@ pub fn tape_buffer<'a, T: Copy>(
     }
 }
 
-/// A call of a function's derivative, `g_grad(a, b)`, made through a trait
-/// so that a missing `g_grad` is reported by this message at the user's call
-/// rather than by a name lookup that suggests some other `_grad` function.
-#[diagnostic::on_unimplemented(
-    message = "this function has no derivative: there is no `_grad` function next to it",
-    label = "called here from a #[grad] function",
-    note = "mark the function with #[grad], or write its derivative by hand: a function `NAME_grad` with the same parameters returning `(value, ∂/∂arg1, …)`, one slot per float or array argument"
-)]
-pub trait Callable<Args> {
-    /// What the function returns.
-    type Output;
-    /// Calls the function with the arguments of the tuple.
-    fn call_with(&self, args: Args) -> Self::Output;
-}
+/// Defines a trait through which generated code calls a callee's derivative
+/// function, so that a missing one is reported by the trait's message at the
+/// user's call rather than by a name lookup that suggests some other function.
+macro_rules! callable_trait {
+    ($(#[$attr:meta])* $trait:ident, $stand_in:ident) => {
+        $(#[$attr])*
+        pub trait $trait<Args> {
+            /// What the function returns.
+            type Output;
+            /// Calls the function with the arguments of the tuple.
+            fn call_with(&self, args: Args) -> Self::Output;
+        }
 
-/// Stands in for a `g_grad` that does not exist (see [`Callable`]).
-pub struct NoDerivative;
+        /// Stands in for a derivative function that does not exist.
+        pub struct $stand_in;
 
-macro_rules! callable {
-    ($($a:ident),*) => {
+        callable_trait!(@impl $trait);
+        callable_trait!(@impl $trait A1);
+        callable_trait!(@impl $trait A1, A2);
+        callable_trait!(@impl $trait A1, A2, A3);
+        callable_trait!(@impl $trait A1, A2, A3, A4);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6, A7);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6, A7, A8);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6, A7, A8, A9);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6, A7, A8, A9, A10);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11);
+        callable_trait!(@impl $trait A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12);
+    };
+    (@impl $trait:ident $($a:ident),*) => {
         #[diagnostic::do_not_recommend]
-        impl<Func, Ret, $($a),*> Callable<($($a,)*)> for Func
+        impl<Func, Ret, $($a),*> $trait<($($a,)*)> for Func
         where
             Func: Fn($($a),*) -> Ret,
         {
@@ -97,19 +108,40 @@ macro_rules! callable {
     };
 }
 
-callable!();
-callable!(A1);
-callable!(A1, A2);
-callable!(A1, A2, A3);
-callable!(A1, A2, A3, A4);
-callable!(A1, A2, A3, A4, A5);
-callable!(A1, A2, A3, A4, A5, A6);
-callable!(A1, A2, A3, A4, A5, A6, A7);
-callable!(A1, A2, A3, A4, A5, A6, A7, A8);
-callable!(A1, A2, A3, A4, A5, A6, A7, A8, A9);
-callable!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10);
-callable!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11);
-callable!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12);
+callable_trait!(
+    /// A call of a function's derivative, `g_grad(a, b)`.
+    #[diagnostic::on_unimplemented(
+        message = "this function has no derivative: there is no `_grad` function next to it",
+        label = "called here from a #[grad] function",
+        note = "mark the function with #[grad], or write its derivative by hand: a function `NAME_grad` with the same parameters returning `(value, ∂/∂arg1, …)`, one slot per float or array argument"
+    )]
+    Callable,
+    NoDerivative
+);
+
+callable_trait!(
+    /// A call of a function's forward mode, `g_jvp(a, b, d_a, d_b)`, from
+    /// `f_jvp`.
+    #[diagnostic::on_unimplemented(
+        message = "this function has no forward mode: there is no `_jvp` function next to it",
+        label = "called here from a #[grad(forward)] function",
+        note = "mark the function with #[grad(forward)], or write its forward mode by hand: a function `NAME_jvp` with the same parameters followed by one tangent per float or array argument, returning `(value, directional derivative)`"
+    )]
+    CallableJvp,
+    NoJvp
+);
+
+callable_trait!(
+    /// A call of a function's Hessian-vector product, `g_hvp(a, b, d_a, d_b)`,
+    /// from `f_hvp`.
+    #[diagnostic::on_unimplemented(
+        message = "this function has no second derivative: there is no `_hvp` function next to it",
+        label = "called here from a #[grad(hessian)] function",
+        note = "mark the function with #[grad(hessian)], or write its Hessian-vector product by hand: a function `NAME_hvp` with the same parameters followed by one tangent per float argument, returning `(value, ∂/∂arg1, …, (H·d)1, …)`"
+    )]
+    CallableHvp,
+    NoHvp
+);
 
 /// The tuple a derivative `g_grad` returns: the value and `N` gradients.
 #[diagnostic::on_unimplemented(
@@ -142,6 +174,36 @@ slots!(12: T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
 
 /// Checks the shape of what a derivative returned (see [`Slots`]).
 pub fn slots<const N: usize, T: Slots<N>>(t: T) -> T {
+    t
+}
+
+/// The tuple a forward-mode function returns beside its value: `g_jvp` one
+/// directional derivative, `g_hvp` the gradient and `H·d` (`2n` slots).
+#[diagnostic::on_unimplemented(
+    message = "a `_jvp` or `_hvp` function returned `{Self}`, not the value and {N} more slot(s)",
+    label = "the derivative of this call",
+    note = "`NAME_jvp` returns `(value, ∇g·d)`; `NAME_hvp` returns `(value, ∂/∂arg1, …, (H·d)1, …)`: one gradient and one H·d slot per float argument"
+)]
+pub trait TangentSlots<const N: usize> {}
+
+macro_rules! tangent_slots {
+    ($n:literal: $($t:ident),*) => {
+        #[diagnostic::do_not_recommend]
+        impl<V, $($t),*> TangentSlots<$n> for (V, $($t,)*) {}
+    };
+}
+
+tangent_slots!(1: T1);
+tangent_slots!(2: T1, T2);
+tangent_slots!(4: T1, T2, T3, T4);
+tangent_slots!(6: T1, T2, T3, T4, T5, T6);
+tangent_slots!(8: T1, T2, T3, T4, T5, T6, T7, T8);
+tangent_slots!(10: T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
+tangent_slots!(12: T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12);
+
+/// Checks the shape of what `g_jvp` or `g_hvp` returned (see
+/// [`TangentSlots`]).
+pub fn tangent_slots<const N: usize, T: TangentSlots<N>>(t: T) -> T {
     t
 }
 

@@ -66,7 +66,10 @@ pub fn varied(func: &Func) -> HashSet<ValueId> {
                     Inst::Copy(s) => varied.contains(s),
                     Inst::Load { arr, .. } => varied.contains(arr),
                     Inst::Call { args, .. } => args.iter().any(|a| varied.contains(&a.value)),
-                    Inst::Proj { tuple, index: 0 } => varied.contains(tuple),
+                    Inst::Proj { tuple, index } => {
+                        varied.contains(tuple)
+                            && matches!(func.inst(*tuple), Inst::Call { kind, .. } if *index < kind.outputs())
+                    }
                     _ => false,
                 };
                 if on && differentiable(func.ty(*v)) {

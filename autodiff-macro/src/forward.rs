@@ -8,8 +8,9 @@
 //! upstream gradient of 1 (so the table stays the one source of every
 //! derivative). Mutable variables and arrays get tangent variables and
 //! arrays that the same assignments and stores update; branches and loops
-//! keep their shape. A call's tangent comes from the slots of `g_grad`
-//! (`Σ ∂g/∂aₖ · ȧₖ`), so a hand-written `g_grad` is the custom rule here too.
+//! keep their shape. A call goes to the callee's forward mode, `g_jvp(a…,
+//! ȧ…)`, which returns the tangent beside the value, so a hand-written
+//! `g_jvp` is the custom rule here.
 //!
 //! The Hessian-vector product is the reverse sweep applied to the tangent
 //! function (reverse-over-forward): with the directional derivative
@@ -22,9 +23,8 @@ use crate::analysis;
 use crate::ast::{Param as SigParam, Sig};
 use crate::codegen::{self, value_ident};
 use crate::ctxt::Ctxt;
-use crate::ir::{Func, Inst, Param, Stmt, Ty, ValueId};
-use crate::op::Op;
-use crate::reverse::{self, differentiable_slots};
+use crate::ir::{Arg, CallKind, Func, Inst, Param, Stmt, Ty, ValueId};
+use crate::reverse;
 use crate::rules::Emit;
 use crate::simplify;
 use proc_macro2::{Span, TokenStream};
@@ -49,15 +49,12 @@ struct Pass<'a> {
     tan: HashMap<ValueId, ValueId>,
     /// The tangent parameter of each differentiated parameter index.
     tangent_param: HashMap<usize, usize>,
-    /// The tangents will be differentiated again (`f_hvp`): refuse what
-    /// the table cannot differentiate twice.
+    /// The tangents will be differentiated again (`f_hvp`): calls go to
+    /// `g_hvp`.
     second_order: bool,
+    /// Some call now takes tangents defined after it in instruction order.
+    calls: bool,
 }
-
-/// Operations that a rule's local partials use and whose own derivative the
-/// table does not have (their rows' `vjp` is zero although they vary): a
-/// tangent that contains one cannot be differentiated again.
-const NOT_TWICE: [Op; 2] = [Op::PowfDerivX, Op::PowfDerivY];
 
 impl Pass<'_> {
     /// A zero of the float type, defined at this point.
@@ -116,6 +113,9 @@ impl Pass<'_> {
         for stmt in block {
             match stmt {
                 Stmt::Def(v) => {
+                    if self.varied.contains(v) && matches!(self.fwd.inst(*v), Inst::Call { .. }) {
+                        self.call(*v, &mut out);
+                    }
                     out.push(Stmt::Def(*v));
                     if self.varied.contains(v) {
                         self.def(*v, &mut out);
@@ -146,6 +146,48 @@ impl Pass<'_> {
             }
         }
         out
+    }
+
+    /// Turns the varied call `v` into a call of the callee's `g_jvp` (or
+    /// `g_hvp` for a second derivative) with the tangents of its float and
+    /// array arguments after its own, defined before it.
+    fn call(&mut self, v: ValueId, out: &mut Vec<Stmt>) {
+        let Inst::Call { callee, args, .. } = self.fwd.inst(v).clone() else {
+            return;
+        };
+        let span = self.fwd.span(v);
+        let kind = if self.second_order {
+            CallKind::Hvp
+        } else {
+            CallKind::Jvp
+        };
+        let mut all = args.clone();
+        for a in &args {
+            match self.fwd.ty(a.value) {
+                Ty::Float => {}
+                Ty::Array if kind == CallKind::Jvp => {}
+                Ty::Array => {
+                    self.cx.syn_error(syn::Error::new(
+                        span,
+                        "`#[grad(hessian)]` does not yet differentiate a call through an array argument twice; pass the array's elements as floats, or drop `hessian`",
+                    ));
+                    continue;
+                }
+                _ => continue,
+            }
+            let t = self.tangent_or_zero(a.value, out);
+            all.push(Arg {
+                value: t,
+                by_ref: a.by_ref,
+                prefix: a.prefix.clone(),
+            });
+        }
+        self.out.insts[v.index()] = Inst::Call {
+            callee,
+            args: all,
+            kind,
+        };
+        self.calls = true;
     }
 
     /// Defines the tangent of the varied value `v` after its definition.
@@ -187,18 +229,6 @@ impl Pass<'_> {
                     v,
                 );
                 out.extend((from..self.out.insts.len()).map(|i| Stmt::Def(ValueId(i as u32))));
-                let once_only = self.out.insts[from..]
-                    .iter()
-                    .any(|i| matches!(i, Inst::Op { op, .. } if NOT_TWICE.contains(op)));
-                if self.second_order && once_only {
-                    self.cx.syn_error(syn::Error::new(
-                        span,
-                        format!(
-                            "`{}` has no second derivative in the rules table yet, so `#[grad(hessian)]` cannot differentiate it; write it with other operations (`(y * x.ln()).exp()` for `x.powf(y)` with `x > 0`, `x.powi(n)` for an integer power) or drop `hessian`",
-                            op.method().unwrap_or(op.name())
-                        ),
-                    ));
-                }
                 let terms: Vec<(ValueId, ValueId)> = args
                     .iter()
                     .zip(partials)
@@ -233,36 +263,20 @@ impl Pass<'_> {
                 t
             }
             Inst::Proj { tuple, index: 0 } => {
-                // A call: `Σ ∂g/∂aₖ · ȧₖ` from the slots `g_grad` returned.
-                let Inst::Call { args, .. } = self.fwd.inst(tuple).clone() else {
-                    return;
-                };
-                if self.second_order {
-                    self.cx.syn_error(syn::Error::new(
-                        span,
-                        "`#[grad(hessian)]` does not yet differentiate through calls (their second derivatives); inline the callee or drop `hessian`",
-                    ));
-                }
-                let mut terms = Vec::new();
-                for (arg, slot) in differentiable_slots(self.fwd, &args) {
-                    let Some(ta) = self.tan.get(&arg).copied() else {
-                        continue;
-                    };
-                    if self.fwd.ty(arg) != Ty::Float {
-                        self.cx.syn_error(syn::Error::new(
-                            span,
-                            "forward mode does not yet differentiate a call through an array argument; pass its elements, or use `f_grad`",
-                        ));
-                        continue;
+                // A call: `g_jvp` (or `g_hvp`) returned the tangent beside
+                // the value.
+                if !matches!(
+                    self.out.inst(tuple),
+                    Inst::Call {
+                        kind: CallKind::Jvp | CallKind::Hvp,
+                        ..
                     }
-                    let p = self.out.push(Inst::Proj { tuple, index: slot }, span);
-                    out.push(Stmt::Def(p));
-                    terms.push((p, ta));
+                ) {
+                    return;
                 }
-                match self.sum(terms, span, out) {
-                    Some(t) => t,
-                    None => self.zero(span, out),
-                }
+                let t = self.out.push(Inst::Proj { tuple, index: 1 }, span);
+                out.push(Stmt::Def(t));
+                t
             }
             // Tuples carry their value's tangent through `Proj 0`.
             _ => return,
@@ -287,13 +301,7 @@ pub fn tangents(cx: &Ctxt, forward: &Func, second_order: bool) -> Tangents {
             });
         }
     }
-    // Calls the tangent reads the slots of call `g_grad`.
     let varied = analysis::varied(forward);
-    for (i, inst) in out.insts.iter_mut().enumerate() {
-        if let Inst::Call { grad, .. } = inst {
-            *grad = varied.contains(&ValueId(i as u32));
-        }
-    }
     let body = analysis::stmts(forward).into_owned();
     let mut pass = Pass {
         fwd: forward,
@@ -303,6 +311,7 @@ pub fn tangents(cx: &Ctxt, forward: &Func, second_order: bool) -> Tangents {
         tan: HashMap::new(),
         tangent_param,
         second_order,
+        calls: false,
     };
     let mut body = pass.block(&body);
     let ret = forward.outputs[0];
@@ -313,11 +322,13 @@ pub fn tangents(cx: &Ctxt, forward: &Func, second_order: bool) -> Tangents {
     let value = pass.out.push(Inst::Copy(ret), forward.span(ret));
     tail.push(Stmt::Def(value));
     body.extend(tail);
+    let calls = pass.calls;
     let mut func = pass.out;
     // Straight-line code stays straight-line: every tangent instruction
     // comes after the values it reads, so the instructions in order are the
-    // function.
-    if !forward.is_straight_line() {
+    // function. A call of `g_jvp` reads tangents defined after it: the
+    // statements give the order.
+    if !forward.is_straight_line() || calls {
         func.body = body;
     }
     func.outputs = vec![value, tangent];

@@ -129,6 +129,45 @@ impl fmt::Display for Callee {
     }
 }
 
+/// Which of a callee's functions a call goes to, and the tuple it yields.
+/// `n` is the number of float or array arguments (its differentiable
+/// slots, [`crate::reverse::differentiable_slots`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// `g(a…)`: `(value,)`.
+    Value,
+    /// `g_grad(a…)`: `(value, ∂g/∂a₁, …, ∂g/∂aₙ)`.
+    Grad,
+    /// `g_jvp(a…, ȧ…)` (forward mode): the arguments are `g`'s followed by
+    /// one tangent per differentiable one; yields `(value, ġ)`.
+    Jvp,
+    /// `g_hvp(a…, ȧ…)` (the tangent function of `f_hvp`), arguments as for
+    /// `Jvp`, floats only; yields `(value, ġ, ∇g₁…ₙ, (H·ȧ)₁…ₙ)`, `ġ = ∇g·ȧ`
+    /// computed beside the call.
+    Hvp,
+}
+
+impl CallKind {
+    /// How many leading slots of the tuple are outputs of the call (the
+    /// rest are partials): the value, and for `Jvp`/`Hvp` its tangent.
+    pub fn outputs(self) -> usize {
+        match self {
+            CallKind::Value | CallKind::Grad => 1,
+            CallKind::Jvp | CallKind::Hvp => 2,
+        }
+    }
+
+    /// The suffix of the function called: `_grad`, `_jvp`, `_hvp`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            CallKind::Value => "",
+            CallKind::Grad => "_grad",
+            CallKind::Jvp => "_jvp",
+            CallKind::Hvp => "_hvp",
+        }
+    }
+}
+
 /// One argument of a call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arg {
@@ -315,13 +354,12 @@ pub enum Inst {
         end: ValueId,
         slots: usize,
     },
-    /// A call of another function. With `grad`, it calls `g_grad` and
-    /// yields `(value, ∂g/∂a1, …)`, one slot per float or array argument;
-    /// without, it calls `g` and yields `(value,)`.
+    /// A call of another function; what it calls and yields is its
+    /// [`CallKind`].
     Call {
         callee: Callee,
         args: Vec<Arg>,
-        grad: bool,
+        kind: CallKind,
     },
     /// Slot `index` of the tuple a call yields.
     Proj { tuple: ValueId, index: usize },
@@ -567,9 +605,8 @@ impl Func {
                 end,
                 slots,
             } => write!(f, "tape {} [({end} - {start}) * {slots}]", tape.name())?,
-            Inst::Call { callee, args, grad } => {
-                let suffix = if *grad { "_grad" } else { "" };
-                write!(f, "call {callee}{suffix}(")?;
+            Inst::Call { callee, args, kind } => {
+                write!(f, "call {callee}{}(", kind.suffix())?;
                 for (j, a) in args.iter().enumerate() {
                     if j > 0 {
                         write!(f, ", ")?;

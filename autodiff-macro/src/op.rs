@@ -567,8 +567,13 @@ macro_rules! op_table {
                     let (x, y) = (&a[0], &a[1]);
                     quote!(if #y == 0.0 { 0.0 } else { #y * #f::powf(#x, #y - 1.0) })
                 }),
-                partials: "0",
-                vjp: |_, _, _, _| NONE,
+                partials: "∂x = y (y-1) x^(y-2), ∂y = x^(y-1) (1 + y ln x)",
+                // The second derivatives of `powf` (for `#[grad(hessian)]`).
+                vjp: |e, adj, a, _| {
+                    let dxx = e.op(Op::PowfDerivXX, &[a[0], a[1]]);
+                    let dxy = e.op(Op::PowfDerivXY, &[a[0], a[1]]);
+                    two(e.mul(adj, dxx), e.mul(adj, dxy))
+                },
             }
             PowfDerivY {
                 name: "powf_deriv_y", method: None, arity: 3, int_args: [],
@@ -576,7 +581,32 @@ macro_rules! op_table {
                     let (x, y, out) = (&a[0], &a[1], &a[2]);
                     quote!(if #x == 0.0 && #y >= 0.0 { 0.0 } else { #out * #f::ln(#x) })
                 }),
-                partials: "0",
+                partials: "out ln x: ∂x = out / x, ∂out = ln x (both 0 when x = 0 ≤ y)",
+                // `out · ln x` with `out = x^y` an operand: the chain through
+                // `out` gives the rest of `powf`'s second derivatives.
+                vjp: |e, adj, a, _| {
+                    let dx = e.op(Op::DivOrZero, &[a[2], a[0]]);
+                    let one = e.func.lit(1.0, e.span);
+                    let ln = e.op(Op::PowfDerivY, &[a[0], a[1], one]);
+                    [Some(e.mul(adj, dx)), None, Some(e.mul(adj, ln))]
+                },
+            }
+            PowfDerivXX {
+                name: "powf_deriv_xx", method: None, arity: 2, int_args: [],
+                forward: Inline(|a, f| {
+                    let (x, y) = (&a[0], &a[1]);
+                    quote!(if #y == 0.0 || #y == 1.0 { 0.0 } else { #y * (#y - 1.0) * #f::powf(#x, #y - 2.0) })
+                }),
+                partials: "0 (a third derivative is not in the table)",
+                vjp: |_, _, _, _| NONE,
+            }
+            PowfDerivXY {
+                name: "powf_deriv_xy", method: None, arity: 2, int_args: [],
+                forward: Inline(|a, f| {
+                    let (x, y) = (&a[0], &a[1]);
+                    quote!(if #x == 0.0 { 0.0 } else { #f::powf(#x, #y - 1.0) * (1.0 + #y * #f::ln(#x)) })
+                }),
+                partials: "0 (a third derivative is not in the table)",
                 vjp: |_, _, _, _| NONE,
             }
             DivOrZero {

@@ -9,7 +9,7 @@
 //! on literals (in the function's own float type). `x * 0` is *not* folded to
 //! 0, since `inf * 0` is NaN.
 
-use crate::ir::{Float, Func, Inst, ValueId, lit_inst};
+use crate::ir::{CallKind, Float, Func, Inst, ValueId, lit_inst};
 use crate::op::Op;
 use std::collections::HashMap;
 
@@ -145,7 +145,7 @@ pub fn simplify(func: &Func) -> Func {
                 },
                 span,
             ),
-            Inst::Call { callee, args, grad } => {
+            Inst::Call { callee, args, kind } => {
                 let args = args
                     .iter()
                     .map(|a| crate::ir::Arg {
@@ -158,7 +158,7 @@ pub fn simplify(func: &Func) -> Func {
                     Inst::Call {
                         callee: callee.clone(),
                         args,
-                        grad: *grad,
+                        kind: *kind,
                     },
                     span,
                 )
@@ -215,7 +215,7 @@ pub fn dead_code(func: &Func) -> Func {
                 tuple: map[tuple.index()],
                 index: *index,
             },
-            Inst::Call { callee, args, .. } => Inst::Call {
+            Inst::Call { callee, args, kind } => Inst::Call {
                 callee: callee.clone(),
                 args: args
                     .iter()
@@ -225,7 +225,11 @@ pub fn dead_code(func: &Func) -> Func {
                         by_ref: a.by_ref,
                     })
                     .collect(),
-                grad: needs_grad[i],
+                kind: match kind {
+                    CallKind::Value | CallKind::Grad if needs_grad[i] => CallKind::Grad,
+                    CallKind::Value | CallKind::Grad => CallKind::Value,
+                    other => *other,
+                },
             },
             Inst::Copy(v) => Inst::Copy(map[v.index()]),
             other => other.clone(),

@@ -2,7 +2,7 @@
 //! instruction, literals, calls and the generated names of values.
 
 use crate::ast::{Sig, name_ident as ident, path_tokens as path};
-use crate::ir::{Arg, Callee, Func, Inst, Owner, Piece, Ty, ValueId};
+use crate::ir::{Arg, CallKind, Callee, Func, Inst, Owner, Piece, Ty, ValueId};
 use crate::op::Forward;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -105,9 +105,9 @@ pub fn call_arg(func: &Func, a: &Arg) -> TokenStream {
     }
 }
 
-/// The function a call goes to: `g_grad` (or `g` when no gradient is needed).
-pub fn callee(callee: &Callee, grad: bool, span: Span) -> TokenStream {
-    let suffix = if grad { "_grad" } else { "" };
+/// The function a call goes to: `g`, `g_grad`, `g_jvp` or `g_hvp`.
+pub fn callee(callee: &Callee, kind: CallKind, span: Span) -> TokenStream {
+    let suffix = kind.suffix();
     match callee {
         Callee::Path { segments, .. } => {
             let (last, prefix) = segments.split_last().expect("a path has a segment");
@@ -164,16 +164,27 @@ pub fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
         Inst::Call {
             callee: c,
             args: call_args,
-            grad,
+            kind,
         } => {
-            let f = callee(c, *grad, span);
+            let f = callee(c, *kind, span);
             let args: Vec<TokenStream> = call_args.iter().map(|a| call_arg(func, a)).collect();
-            if !*grad {
+            if *kind == CallKind::Value {
                 return quote_spanned!(span=> (#f(#(#args),*),));
             }
-            let n = proc_macro2::Literal::usize_unsuffixed(
-                crate::reverse::differentiable_slots(func, call_args).len(),
-            );
+            let slots = crate::reverse::differentiable_slots(func, call_args).len();
+            // What the function returns beside its value: the gradient's
+            // slots, the tangent, or gradient and H·ȧ (half the slots are
+            // tangents).
+            let (n, check) = match kind {
+                CallKind::Jvp => (1, quote!(tangent_slots)),
+                CallKind::Hvp => (slots, quote!(tangent_slots)),
+                _ => (slots, quote!(slots)),
+            };
+            let (stand_in, callable) = match kind {
+                CallKind::Jvp => (quote!(NoJvp), quote!(CallableJvp)),
+                CallKind::Hvp => (quote!(NoHvp), quote!(CallableHvp)),
+                _ => (quote!(NoDerivative), quote!(Callable)),
+            };
             let call = match c {
                 // `g(..)`: the module's `g_grad` if there is one (a glob import in
                 // the inner block wins over the outer block's stand-in), else the
@@ -186,7 +197,7 @@ pub fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
                     owner: Owner::Module,
                 } => {
                     let (last, prefix) = segs.split_last().expect("a path has a segment");
-                    let name = ident(&format!("{last}_grad"), span);
+                    let name = ident(&format!("{last}{}", kind.suffix()), span);
                     let this = if prefix.is_empty() {
                         let this = Ident::new("self", span);
                         quote!(#this)
@@ -195,18 +206,44 @@ pub fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
                     };
                     quote_spanned! {span=> {
                         #[allow(non_upper_case_globals, dead_code)]
-                        const #name: ::autodiff_core::__private::NoDerivative =
-                            ::autodiff_core::__private::NoDerivative;
+                        const #name: ::autodiff_core::__private::#stand_in =
+                            ::autodiff_core::__private::#stand_in;
                         {
                             #[allow(unused_imports)]
                             use #this::*;
-                            ::autodiff_core::__private::Callable::call_with(&#name, (#(#args,)*))
+                            ::autodiff_core::__private::#callable::call_with(&#name, (#(#args,)*))
                         }
                     }}
                 }
                 _ => quote_spanned!(span=> #f(#(#args),*)),
             };
-            quote_spanned!(span=> ::autodiff_core::__private::slots::<#n, _>(#call))
+            let n = proc_macro2::Literal::usize_unsuffixed(n);
+            let call = quote_spanned!(span=> ::autodiff_core::__private::#check::<#n, _>(#call));
+            if *kind != CallKind::Hvp {
+                return call;
+            }
+            // `(value, ∇g…, H·ȧ…)` → `(value, ∇g·ȧ, ∇g…, H·ȧ…)`.
+            let k = slots / 2;
+            let t = format_ident!("__ad_t");
+            let at = |i: usize| {
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
+                quote!(#t.#i)
+            };
+            let tangents = &args[args.len() - k..];
+            let mut dot = quote!(0.0);
+            for (j, d) in tangents.iter().enumerate() {
+                let g = at(1 + j);
+                dot = if j == 0 {
+                    quote!(#g * #d)
+                } else {
+                    quote!(#dot + #g * #d)
+                };
+            }
+            let rest = (1..=2 * k).map(at);
+            quote_spanned! {span=> {
+                let #t = #call;
+                (#t.0, #dot, #(#rest),*)
+            }}
         }
         Inst::Proj { tuple, index } => {
             let t = value_ident(*tuple);

@@ -5,7 +5,7 @@
 use super::expr::is_self;
 use super::{Binding, Lower, View};
 use crate::ast::ident_name;
-use crate::ir::{Arg, Callee, Inst, Owner, Piece, Stmt, Ty, ValueId};
+use crate::ir::{Arg, CallKind, Callee, Inst, Owner, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
@@ -270,7 +270,7 @@ impl Lower<'_> {
             Inst::Call {
                 callee,
                 args,
-                grad: true,
+                kind: CallKind::Grad,
             },
             span,
         );

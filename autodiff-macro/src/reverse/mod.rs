@@ -25,7 +25,7 @@ mod tape;
 
 pub use tape::is_const_expr;
 
-use crate::ir::{Arg, Func, Inst, Ty, ValueId};
+use crate::ir::{Arg, CallKind, Func, Inst, Ty, ValueId};
 
 // Input:  the forward IR of `f` (`ret %4`)
 // Output: the same, with the adjoint sweep and `ret %4, ∂p1, ∂p2, …`
@@ -49,6 +49,41 @@ pub fn differentiable_slots(func: &Func, args: &[Arg]) -> Vec<(ValueId, usize)> 
         }
     }
     out
+}
+
+/// The partials of output `index` of a call (the value, or for `Jvp`/`Hvp`
+/// calls its tangent) with respect to its arguments: each argument with a
+/// partial, and the tuple slot that holds it. The one place that knows the
+/// layout of each [`CallKind`]'s tuple.
+pub fn call_partials(func: &Func, args: &[Arg], kind: CallKind, index: usize) -> Vec<(Arg, usize)> {
+    let is_slot = |a: &&Arg| matches!(func.ty(a.value), Ty::Float | Ty::Array);
+    match (kind, index) {
+        (CallKind::Value | CallKind::Grad, 0) => args
+            .iter()
+            .filter(is_slot)
+            .enumerate()
+            .map(|(k, a)| (a.clone(), 1 + k))
+            .collect(),
+        (CallKind::Hvp, 0 | 1) => {
+            // `g`'s own arguments, then one tangent per float among them.
+            let n = args.len() - args.iter().filter(is_slot).count() / 2;
+            let (own, tangents) = args.split_at(n);
+            let own: Vec<&Arg> = own.iter().filter(is_slot).collect();
+            // The tuple: value, tangent, ∇g (n slots), H·ȧ (n slots).
+            let (grad, hv) = (2, 2 + own.len());
+            let mut out: Vec<(Arg, usize)> = Vec::new();
+            for (k, a) in own.iter().enumerate() {
+                out.push(((*a).clone(), if index == 0 { grad + k } else { hv + k }));
+            }
+            if index == 1 {
+                for (k, t) in tangents.iter().enumerate() {
+                    out.push((t.clone(), grad + k));
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The value defining each differentiated parameter, in declaration order

@@ -6,7 +6,7 @@
 //! adjoints. No tape: every forward value is still live when the sweep reads
 //! it. `simplify` cleans the result up.
 
-use super::{differentiable_slots, wrt_params};
+use super::{call_partials, wrt_params};
 use crate::analysis;
 use crate::ir::{Func, Inst, Ty, ValueId};
 use crate::rules::Emit;
@@ -26,13 +26,14 @@ pub fn reverse(forward: &Func) -> Func {
     }
     for i in (0..n).rev() {
         let Some(upstream) = adj[i] else { continue };
-        if let Inst::Proj { tuple, index: 0 } = &forward.insts[i] {
-            // A call: `g_grad` returned the partials beside the value.
-            let Inst::Call { args, .. } = forward.inst(*tuple) else {
+        if let Inst::Proj { tuple, index } = &forward.insts[i] {
+            // A call: its function returned the partials beside the value.
+            let Inst::Call { args, kind, .. } = forward.inst(*tuple) else {
                 continue;
             };
             let span = forward.spans[i];
-            for (arg, slot) in differentiable_slots(forward, args) {
+            for (arg, slot) in call_partials(forward, args, *kind, *index) {
+                let arg = arg.value;
                 if !is_active(arg) || forward.ty(arg) != Ty::Float {
                     continue;
                 }

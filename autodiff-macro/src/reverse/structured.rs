@@ -18,9 +18,9 @@ use super::tape::{
     Place, augment, find_recomputable, in_loop_def, make_counters, nested_calls, nested_defs,
     overwritten, push_tuples, reads,
 };
-use super::{differentiable_slots, wrt_params};
+use super::{call_partials, wrt_params};
 use crate::analysis::{self, walk};
-use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId};
+use crate::ir::{CallKind, Func, Inst, Piece, Stmt, Ty, ValueId};
 use crate::rules::Emit;
 use proc_macro2::Span;
 use std::collections::{HashMap, HashSet};
@@ -39,6 +39,8 @@ struct Sweep<'a> {
     loop_depth: usize,
     /// Calls inside loops or branches: their tuples go on a tape.
     tuple_taped: HashSet<ValueId>,
+    /// The taped tuples already popped (a `Jvp`/`Hvp` call has two outputs).
+    popped: HashSet<ValueId>,
     /// Per `for` loop (by its variable): the values of its body that the
     /// reverse sweep computes again instead of taping them.
     recompute: HashMap<ValueId, Vec<ValueId>>,
@@ -378,35 +380,33 @@ impl Sweep<'_> {
                     });
                 }
             }
-            Inst::Proj { tuple, index: 0 } => {
-                // A call: `g_grad` returned the partials beside the value.
-                let t = self.take(v, out);
-                if self.tuple_taped.contains(&tuple) {
-                    out.push(Stmt::PopTuple(tuple));
-                }
-                let Inst::Call { args, .. } = self.fwd.inst(tuple).clone() else {
+            Inst::Proj { tuple, index } => {
+                // A call: its function returned the partials beside the value.
+                let Inst::Call { args, kind, .. } = self.fwd.inst(tuple).clone() else {
                     return;
                 };
+                if index >= kind.outputs() {
+                    return;
+                }
+                let t = self.take(v, out);
+                // Popped once, at the first of its outputs the sweep meets.
+                if self.tuple_taped.contains(&tuple) && self.popped.insert(tuple) {
+                    out.push(Stmt::PopTuple(tuple));
+                }
                 let span = self.fwd.span(v);
-                for (arg, slot) in differentiable_slots(self.fwd, &args) {
-                    if !self.is_active(arg) {
+                for (arg, slot) in call_partials(self.fwd, &args, kind, index) {
+                    if !self.is_active(arg.value) {
                         continue;
                     }
                     let partial = self.out.push(Inst::Proj { tuple, index: slot }, span);
-                    self.out.tys[partial.index()] = self.fwd.ty(arg);
+                    self.out.tys[partial.index()] = self.fwd.ty(arg.value);
                     out.push(Stmt::Def(partial));
-                    if self.fwd.ty(arg) == Ty::Array {
-                        // The argument of this slot: one array may be passed
+                    if self.fwd.ty(arg.value) == Ty::Array {
+                        // The argument's own place: one array may be passed
                         // twice (`g(&w[0], &w[1])`, `g(&x[1..], &x[..n])`).
-                        let prefix = args
-                            .iter()
-                            .filter(|a| matches!(self.fwd.ty(a.value), Ty::Float | Ty::Array))
-                            .nth(slot - 1)
-                            .map(|a| a.prefix.clone())
-                            .unwrap_or_default();
                         out.push(Stmt::AddScaled {
-                            dst: self.adj[&arg],
-                            prefix,
+                            dst: self.adj[&arg.value],
+                            prefix: arg.prefix,
                             scale: t,
                             src: partial,
                         });
@@ -415,7 +415,7 @@ impl Sweep<'_> {
                         let c = self.emit(span).mul(t, partial);
                         self.def_since(from, out);
                         out.push(Stmt::AddAssign {
-                            dst: self.adj[&arg],
+                            dst: self.adj[&arg.value],
                             src: c,
                         });
                     }
@@ -474,11 +474,20 @@ pub fn reverse(forward: &Func) -> Func {
     };
     find_recomputable(forward, &forward.body, &assigned, place, &mut recompute);
     for (i, inst) in forward.insts.iter().enumerate() {
-        if let Inst::Call { callee, args, .. } = inst {
+        if let Inst::Call {
+            callee,
+            args,
+            kind: CallKind::Value | CallKind::Grad,
+        } = inst
+        {
             out.insts[i] = Inst::Call {
                 callee: callee.clone(),
                 args: args.clone(),
-                grad: active.contains(&ValueId(i as u32)),
+                kind: if active.contains(&ValueId(i as u32)) {
+                    CallKind::Grad
+                } else {
+                    CallKind::Value
+                },
             };
         }
     }
@@ -491,6 +500,7 @@ pub fn reverse(forward: &Func) -> Func {
         counters: counters.clone(),
         loop_depth: 0,
         tuple_taped: HashSet::new(),
+        popped: HashSet::new(),
         recompute: recompute.clone(),
         fused: HashMap::new(),
         sums: HashSet::new(),
@@ -530,6 +540,7 @@ pub fn reverse(forward: &Func) -> Func {
             counters: counters.clone(),
             loop_depth: 0,
             tuple_taped: tuple_taped.clone(),
+            popped: HashSet::new(),
             recompute: recompute.clone(),
             fused: fused_sums.clone(),
             sums: HashSet::new(),

@@ -11,6 +11,7 @@ use expect_test::Expect;
 mod codegen;
 mod everyday;
 mod graph;
+mod higher;
 mod lowering;
 mod robustness;
 mod scale;

@@ -1,8 +1,0 @@
-use autodiff_core::grad;
-
-#[grad(hessian)]
-fn f(x: f64, y: f64) -> f64 {
-    x.powf(y) + x
-}
-
-fn main() {}
