@@ -131,3 +131,217 @@ fn curve_fit_converges_to_the_least_squares_fit() {
         assert!(path.windows(2).all(|w| w[1].1 <= w[0].1));
     }
 }
+
+// ----- Forward mode: `f_jvp` (J·d) and the Jacobian by input -----
+
+#[grad(forward)]
+fn squash_fw(z: f64) -> f64 {
+    z / (1.0 + z * z).sqrt()
+}
+
+/// Two inputs, five outputs: a loop, a branch, a local array and a call.
+#[grad(forward)]
+fn spread(a: f64, b: [f64; 1]) -> [f64; 5] {
+    let mut y = [0.0; 5];
+    for k in 0..5 {
+        let t = k as f64 * 0.5;
+        y[k] = if t < 1.0 {
+            (a * t).sin() * b[0]
+        } else {
+            squash_fw(a - b[0] * t)
+        };
+    }
+    y
+}
+
+fn spread_dual(a: Dual64, b: Dual64) -> [Dual64; 5] {
+    core::array::from_fn(|k| {
+        let t = k as f64 * 0.5;
+        if t < 1.0 {
+            (a * t).sin() * b
+        } else {
+            let z = a - b * t;
+            z / (z * z + 1.0).sqrt()
+        }
+    })
+}
+
+#[grad(forward)]
+fn polar_fw(r: f64, t: f64) -> (f64, f64) {
+    (r * t.cos(), r * t.sin())
+}
+
+#[test]
+fn jvp_of_several_outputs_agrees_with_dual_numbers() {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    for (a, b, da, db) in [
+        (0.7, 1.3, 1.0, 0.0),
+        (-0.4, 0.9, 0.3, -2.0),
+        (1.5, -0.6, 0.0, 1.0),
+    ] {
+        let (y, jd) = spread_jvp(a, [b], da, [db]);
+        assert_eq!(y, spread(a, [b]));
+        let o = spread_dual(Dual64::new(a, da), Dual64::new(b, db));
+        for k in 0..5 {
+            assert!(close(y[k], o[k].re), "y{k}");
+            assert!(
+                close(jd[k], o[k].eps),
+                "(J·d){k}: {} vs {}",
+                jd[k],
+                o[k].eps
+            );
+        }
+    }
+    let (r, t) = (2.0, 0.5);
+    let (v, jd) = polar_fw_jvp(r, t, 0.5, -1.0);
+    assert_eq!(v, polar_fw(r, t));
+    assert!(close(jd.0, 0.5 * t.cos() + r * t.sin()));
+    assert!(close(jd.1, 0.5 * t.sin() - r * t.cos()));
+}
+
+/// With `forward`, `f_jacobian` runs one forward pass per input slot when
+/// there are fewer input slots than outputs (here 2 < 5), else one reverse
+/// sweep per output: both give the dual numbers' Jacobian.
+#[test]
+fn jacobian_by_input_or_by_output_agrees_with_dual_numbers() {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    let (a, b) = (0.7, 1.3);
+    let (y, ja, jb) = spread_jacobian(a, [b]);
+    assert_eq!(y, spread(a, [b]));
+    let oa = spread_dual(Dual64::new(a, 1.0), Dual64::from(b));
+    let ob = spread_dual(Dual64::from(a), Dual64::new(b, 1.0));
+    for k in 0..5 {
+        assert!(close(ja[k], oa[k].eps), "∂y{k}/∂a");
+        assert!(close(jb[k][0], ob[k].eps), "∂y{k}/∂b");
+    }
+    // Two inputs, two outputs: by output.
+    let (r, t) = (2.0, 0.5);
+    let (_, jr, jt) = polar_fw_jacobian(r, t);
+    assert!(close(jr[0], t.cos()) && close(jr[1], t.sin()));
+    assert!(close(jt[0], -r * t.sin()) && close(jt[1], r * t.cos()));
+}
+
+/// `u³` with its true gradient and a forward mode that is on purpose twice
+/// the truth, so a test sees which of the two a Jacobian used.
+fn cube(u: f64) -> f64 {
+    u * u * u
+}
+
+fn cube_grad(u: f64) -> (f64, f64) {
+    (u * u * u, 3.0 * u * u)
+}
+
+fn cube_jvp(u: f64, d_u: f64) -> (f64, f64) {
+    (u * u * u, 2.0 * 3.0 * u * u * d_u)
+}
+
+#[grad(forward)]
+fn cubes3(x: f64) -> [f64; 3] {
+    [cube(x), 2.0 * cube(x), x]
+}
+
+#[grad(forward)]
+fn cubes1(x: f64, y: f64) -> [f64; 1] {
+    [cube(x) + y]
+}
+
+#[test]
+fn the_jacobian_is_taken_by_input_only_when_inputs_are_fewer() {
+    let x: f64 = 1.5;
+    // 1 input < 3 outputs: forward, through `cube_jvp`.
+    let (_, j) = cubes3_jacobian(x);
+    assert_eq!(j, [6.0 * x * x, 12.0 * x * x, 1.0]);
+    // 2 inputs > 1 output: reverse, through `cube_grad`.
+    let (_, jx, jy) = cubes1_jacobian(x, 0.5);
+    assert_eq!((jx, jy), ([3.0 * x * x], [1.0]));
+}
+
+// ----- `return` in a function with several outputs -----
+
+#[grad(forward)]
+fn piecewise(x: f64, p: [f64; 2]) -> [f64; 3] {
+    if x > 1.0 {
+        return [x * p[0], p[1], x.ln()];
+    }
+    for k in 0..3 {
+        if (k as f64) * x > p[1] {
+            return [p[0] * k as f64, x * x, p[1]];
+        }
+    }
+    [x, p[0] * p[1], x.sin()]
+}
+
+fn piecewise_dual(x: Dual64, p: [Dual64; 2]) -> [Dual64; 3] {
+    if x.re > 1.0 {
+        return [x * p[0], p[1], x.ln()];
+    }
+    for k in 0..3 {
+        if (k as f64) * x.re > p[1].re {
+            return [p[0] * k as f64, x * x, p[1]];
+        }
+    }
+    [x, p[0] * p[1], x.sin()]
+}
+
+#[grad]
+fn split(x: f64, y: f64) -> (f64, f64) {
+    if y < 0.0 {
+        return (x, -y);
+    }
+    (x * y, y)
+}
+
+#[test]
+fn early_returns_give_the_outputs_of_the_exit_taken() {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    // Each exit: the first `return`, the one in the loop, the tail.
+    for (x, p) in [(1.5, [0.4, 0.3]), (0.5, [0.4, 0.3]), (0.2, [0.7, 0.9])] {
+        let (y, jx, jp) = piecewise_jacobian(x, p);
+        let (y2, gx, gp) = piecewise_vjp(x, p, [0.5, -1.0, 2.0]);
+        assert_eq!(y, piecewise(x, p));
+        assert_eq!(y2, y);
+        let d = [1.0, -0.5, 0.25];
+        let (y3, jd) = piecewise_jvp(x, p, d[0], [d[1], d[2]]);
+        assert_eq!(y3, y);
+        for i in 0..3 {
+            let mut s = [0.0; 3];
+            s[i] = 1.0;
+            let o = piecewise_dual(
+                Dual64::new(x, s[0]),
+                [Dual64::new(p[0], s[1]), Dual64::new(p[1], s[2])],
+            );
+            for k in 0..3 {
+                let got = if i == 0 { jx[k] } else { jp[k][i - 1] };
+                assert!(
+                    close(got, o[k].eps),
+                    "∂y{k}/∂in{i} at {x}: {got} vs {}",
+                    o[k].eps
+                );
+            }
+        }
+        let g: Vec<f64> = (0..3)
+            .map(|i| {
+                (0..3)
+                    .map(|k| [0.5, -1.0, 2.0][k] * if i == 0 { jx[k] } else { jp[k][i - 1] })
+                    .sum()
+            })
+            .collect();
+        assert!(close(gx, g[0]) && close(gp[0], g[1]) && close(gp[1], g[2]));
+        let od = piecewise_dual(
+            Dual64::new(x, d[0]),
+            [Dual64::new(p[0], d[1]), Dual64::new(p[1], d[2])],
+        );
+        for k in 0..3 {
+            assert!(close(jd[k], od[k].eps), "(J·d){k} at {x}");
+        }
+    }
+    assert_eq!(split(2.0, -3.0), (2.0, 3.0));
+    assert_eq!(
+        split_jacobian(2.0, -3.0),
+        ((2.0, 3.0), [1.0, 0.0], [0.0, -1.0])
+    );
+    assert_eq!(
+        split_jacobian(2.0, 3.0),
+        ((6.0, 3.0), [3.0, 0.0], [2.0, 1.0])
+    );
+}

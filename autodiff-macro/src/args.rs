@@ -6,7 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::{Ident, Token};
 
 /// The parsed arguments of `#[grad(...)]`.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Args {
     /// `wrt(a, b)`: differentiate only these parameters.
     pub wrt: Option<Vec<Ident>>,

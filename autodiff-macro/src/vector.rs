@@ -79,18 +79,17 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         Ok(a) => a,
         Err(e) => return crate::fallback::expand(item.to_token_stream(), e),
     };
-    for (name, given) in [
-        ("graph", &args.graph),
-        ("forward", &args.forward),
-        ("hessian", &args.hessian),
-    ] {
+    for (name, given) in [("graph", &args.graph), ("hessian", &args.hessian)] {
         if let Some(id) = given {
             cx.error_spanned_by(
                 id,
-                format!("`{name}` is not supported for a function returning an array or a tuple; #[grad] gives it `f_vjp` and `f_jacobian`"),
+                format!("`{name}` is not supported for a function returning an array or a tuple; #[grad] gives it `f_vjp` and `f_jacobian` (and `f_jvp` with `forward`)"),
             );
         }
     }
+    // The weighted helper needs only `_grad`; forward mode is written from
+    // a function of its own below.
+    let forward_mode = args.forward.take().is_some();
     if let Some(r) = item.sig.receiver() {
         cx.error_spanned_by(
             r,
@@ -109,26 +108,8 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         );
         return errors(cx, item);
     };
-    if let Some(r) = early_return(&item.block) {
-        cx.error_spanned_by(
-            r,
-            "#[grad] does not support `return` in a function returning an array or a tuple; make the outputs the last expression",
-        );
-    }
-    let y = match (&out, &tail) {
-        (Output::Tuple { n, .. }, Expr::Tuple(t)) if t.elems.len() == *n => {
-            let e = t.elems.iter();
-            quote!([#(#e),*])
-        }
-        (Output::Tuple { .. }, other) => {
-            cx.error_spanned_by(
-                other,
-                "#[grad] needs the tuple written out as the last expression: `(a, b)`",
-            );
-            quote!(#other)
-        }
-        (Output::Array { .. }, e) => quote!(#e),
-    };
+    let has_return = early_return(&item.block).is_some();
+    let y = as_array(&cx, &out, &tail, "last expression");
     let float = format_ident!("{}", out.float().name());
     let m = out.len();
     let w = format_ident!("__ad_w", span = Span::mixed_site());
@@ -139,20 +120,37 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
     helper.sig.output = syn::parse_quote!(-> #float);
     helper.sig.inputs.push(syn::parse_quote!(#w: [#float; #m]));
     helper.attrs.retain(|a| a.path().is_ident("cfg"));
-    let (ys, s, k) = (
+    let (ys, s, k, r) = (
         format_ident!("__ad_y", span = Span::mixed_site()),
         format_ident!("__ad_s", span = Span::mixed_site()),
         format_ident!("__ad_k", span = Span::mixed_site()),
+        format_ident!("__ad_r", span = Span::mixed_site()),
     );
-    *helper.block = syn::parse_quote!({
-        #(#stmts)*
-        let #ys = #y;
-        let mut #s: #float = 0.0;
-        for #k in 0..#m {
-            #s += #w[#k] * #ys[#k];
-        }
-        #s
-    });
+    let weighted_sum = quote!(#w.iter().zip(#ys.iter()).map(|(a, b)| a * b).sum::<#float>());
+    *helper.block = if has_return {
+        // Every exit copies its outputs into `__ad_y` and returns the sum.
+        let body = with_returns(&cx, &out, &stmts, &ys, &float, &m, &weighted_sum);
+        syn::parse_quote!({
+            let mut #ys: [#float; #m] = [0.0; #m];
+            #(#body)*
+            let #r: [#float; #m] = #y;
+            for #k in 0..#m {
+                #ys[#k] = #r[#k];
+            }
+            #weighted_sum
+        })
+    } else {
+        syn::parse_quote!({
+            #(#stmts)*
+            let #ys = #y;
+            let mut #s: #float = 0.0;
+            for #k in 0..#m {
+                #s += #w[#k] * #ys[#k];
+            }
+            #s
+        })
+    };
+    let outputs_args = args.clone();
     // `w` is differentiated too: its gradient is the outputs.
     if let Some(list) = &mut args.wrt {
         list.push(w.clone());
@@ -177,6 +175,29 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         float: sig.float,
         params,
         receiver: None,
+    };
+    // Forward mode: `f`'s body as a scalar function whose array `__ad_y`
+    // holds the outputs; the tangent of that array is `J·d`.
+    let mut outputs_fn = item.clone();
+    outputs_fn.sig.output = syn::parse_quote!(-> #float);
+    *outputs_fn.block = if has_return {
+        let first = quote!(#ys[0]);
+        let body = with_returns(&Ctxt::default(), &out, &stmts, &ys, &float, &m, &first);
+        syn::parse_quote!({
+            let mut #ys: [#float; #m] = [0.0; #m];
+            #(#body)*
+            let #r: [#float; #m] = #y;
+            for #k in 0..#m {
+                #ys[#k] = #r[#k];
+            }
+            #ys[0]
+        })
+    } else {
+        syn::parse_quote!({
+            #(#stmts)*
+            let #ys = #y;
+            #ys[0]
+        })
     };
     let names: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
     let slots: Vec<TokenStream> = sig
@@ -235,12 +256,62 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         quote!((#ret_ty, #(#slots),*)),
         vjp_body,
     );
+    // `f_jvp` (with `forward`): the outputs and `J·d` by one forward pass.
+    let to_output = |v: TokenStream| match &out {
+        Output::Array { .. } => v,
+        Output::Tuple { n, .. } => {
+            let i = (0..*n).map(syn::Index::from);
+            quote!((#(#v[#i]),*))
+        }
+    };
+    let jvp = if forward_mode && ok {
+        let cx = Ctxt::default();
+        let fsig = Sig::from_syn(&cx, &outputs_fn, &outputs_args);
+        let func = fsig.as_ref().map(|s| crate::lower::lower(&cx, s));
+        let y = func.as_ref().and_then(|f| {
+            (0..f.insts.len())
+                .map(|i| crate::ir::ValueId(i as u32))
+                .rfind(|v| f.names[v.index()].as_deref() == Some("__ad_y"))
+        });
+        match (fsig, func, y, cx.check()) {
+            (Some(fsig), Some(func), Some(y), Ok(())) => {
+                let cx = Ctxt::default();
+                let code = crate::forward::outputs_jvp_fn(
+                    &cx,
+                    &fsig,
+                    &func,
+                    y,
+                    &item.sig.ident,
+                    &ret_ty,
+                    &to_output,
+                );
+                match cx.check() {
+                    Ok(()) => Some(code),
+                    Err(e) => return crate::fallback::expand(quote!(#item #hidden), e),
+                }
+            }
+            (.., Err(e)) => return crate::fallback::expand(quote!(#item #hidden), e),
+            // The weighted helper reported every error of the body.
+            _ => None,
+        }
+    } else {
+        None
+    };
     let rows = format_ident!("__ad_rows", span = Span::mixed_site());
     let unit = format_ident!("__ad_unit", span = Span::mixed_site());
+    // One forward pass per input slot, when `f_jvp` exists, every
+    // differentiated parameter has a fixed size, and there are fewer input
+    // slots than outputs (a constant condition the compiler folds).
+    let wrt: Vec<&crate::ast::Param> = sig.params.iter().filter(|p| p.wrt).collect();
+    let by_input = (jvp.is_some()
+        && wrt
+            .iter()
+            .all(|p| !p.array.as_ref().is_some_and(|a| a.dynamic)))
+    .then(|| by_input(&wrt, &slots, &float, &m, &out, name, &names));
     let jac_body = if ok {
         let idx = (1..=slots.len()).map(syn::Index::from);
         let last = syn::Index::from(slots.len() + 1);
-        quote! {
+        let by_output = quote! {
             let #rows: [(#float, #(#slots,)* [#float; #m]); #m] =
                 ::core::array::from_fn(|#k| {
                     let mut #unit = [0.0 as #float; #m];
@@ -252,12 +323,27 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
                 ::core::option::Option::None => [0.0; #m],
             };
             (#as_output, #(::core::array::from_fn(|#k| #rows[#k].#idx.clone())),*)
+        };
+        match by_input {
+            Some((inputs, code)) => quote! {
+                if #inputs < #m {
+                    #code
+                } else {
+                    #by_output
+                }
+            },
+            None => by_output,
         }
     } else {
         stand_in
     };
     let jac_doc = format!(
-        "`{name}`'s value and its Jacobian: for each differentiated parameter, an array of one row per output (row `k` is output `k`'s gradient, of the parameter's gradient type), by one reverse sweep per output. Generated by `#[grad]`."
+        "`{name}`'s value and its Jacobian: for each differentiated parameter, an array of one row per output (row `k` is output `k`'s gradient, of the parameter's gradient type), by one reverse sweep per output{}. Generated by `#[grad]`.",
+        if jvp.is_some() {
+            ", or by one forward pass (`f_jvp`) per input float when there are fewer of those than outputs and no parameter is a slice"
+        } else {
+            ""
+        }
     );
     let jac = sibling_fn(
         &sig,
@@ -272,7 +358,90 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         #hidden
         #vjp
         #jac
+        #jvp
     }
+}
+
+/// The Jacobian by columns: `f_jvp` once per float slot of the
+/// differentiated parameters, with that slot's unit direction. Returns the
+/// number of slots (a constant expression) and the code.
+#[allow(clippy::too_many_arguments)]
+fn by_input(
+    wrt: &[&crate::ast::Param],
+    slots: &[TokenStream],
+    float: &syn::Ident,
+    m: &TokenStream,
+    out: &Output,
+    name: &syn::Ident,
+    names: &[&syn::Ident],
+) -> (TokenStream, TokenStream) {
+    let flat = quote!(::autodiff_core::__private::Flat::<#float>);
+    let jvp = format_ident!("{}_jvp", name);
+    let (j, k, col, y) = (
+        format_ident!("__ad_j", span = Span::mixed_site()),
+        format_ident!("__ad_k", span = Span::mixed_site()),
+        format_ident!("__ad_col", span = Span::mixed_site()),
+        format_ident!("__ad_y", span = Span::mixed_site()),
+    );
+    let jac: Vec<syn::Ident> = (0..wrt.len())
+        .map(|i| format_ident!("__ad_jac{}", i, span = Span::mixed_site()))
+        .collect();
+    let dirs: Vec<syn::Ident> = (0..wrt.len())
+        .map(|i| format_ident!("__ad_d{}", i, span = Span::mixed_site()))
+        .collect();
+    let sizes: Vec<TokenStream> = wrt.iter().map(|p| crate::forward::slots_of(p)).collect();
+    let mut offset = quote!(0usize);
+    let mut set_dirs = Vec::new();
+    let mut pass_dirs = Vec::new();
+    let mut store = Vec::new();
+    for (((p, ty), size), (d, jac)) in wrt.iter().zip(slots).zip(&sizes).zip(dirs.iter().zip(&jac))
+    {
+        set_dirs.push(quote! {
+            let mut #d: #ty = #flat::zero();
+            if #j >= #offset && #j < #offset + #size {
+                #flat::set(&mut #d, #j - (#offset), 1.0);
+            }
+        });
+        pass_dirs.push(if matches!(p.syn_ty, syn::Type::Reference(_)) {
+            quote!(&#d)
+        } else {
+            quote!(#d)
+        });
+        store.push(quote! {
+            if #j >= #offset && #j < #offset + #size {
+                for #k in 0..#m {
+                    #flat::set(&mut #jac[#k], #j - (#offset), #col[#k]);
+                }
+            }
+        });
+        offset = quote!((#offset + #size));
+    }
+    let inputs = quote!((0usize #(+ #sizes)*));
+    let col_array = match out {
+        Output::Array { .. } => quote!(#col),
+        Output::Tuple { n, .. } => {
+            let i = (0..*n).map(syn::Index::from);
+            quote!([#(#col.#i),*])
+        }
+    };
+    let value = format_ident!("__ad_value", span = Span::mixed_site());
+    let code = quote! {
+        #(let mut #jac: [#slots; #m] = ::core::array::from_fn(|_| #flat::zero());)*
+        let mut #y = ::core::option::Option::None;
+        for #j in 0..#inputs {
+            #(#set_dirs)*
+            let (#value, #col) = #jvp(#(#names,)* #(#pass_dirs),*);
+            let #col = #col_array;
+            #(#store)*
+            #y = ::core::option::Option::Some(#value);
+        }
+        let #y = match #y {
+            ::core::option::Option::Some(v) => v,
+            ::core::option::Option::None => #name(#(#names),*),
+        };
+        (#y, #(#jac),*)
+    };
+    (inputs, code)
 }
 
 /// The user's function and the errors.
@@ -281,6 +450,93 @@ fn errors(cx: Ctxt, item: ItemFn) -> TokenStream {
         Err(e) => crate::fallback::expand(item.to_token_stream(), e),
         Ok(()) => item.to_token_stream(),
     }
+}
+
+/// The outputs `e` (`[a, b]`, a local array, `(a, b)`) as an array
+/// expression; a tuple not written out is an error.
+fn as_array(cx: &Ctxt, out: &Output, e: &Expr, place: &str) -> TokenStream {
+    match (out, e) {
+        (Output::Tuple { n, .. }, Expr::Tuple(t)) if t.elems.len() == *n => {
+            let e = t.elems.iter();
+            quote!([#(#e),*])
+        }
+        (Output::Tuple { .. }, other) => {
+            cx.error_spanned_by(
+                other,
+                format!("#[grad] needs the tuple written out as the {place}: `(a, b)`"),
+            );
+            quote!(#other)
+        }
+        (Output::Array { .. }, e) => quote!(#e),
+    }
+}
+
+// Input:  the statements of `f`, with `return [a, b];` in them
+// Output: the same with each `return e` replaced by a copy of `e` into the
+//         array `ys` and `return finish` (closures' own returns untouched)
+fn with_returns(
+    cx: &Ctxt,
+    out: &Output,
+    stmts: &[syn::Stmt],
+    ys: &syn::Ident,
+    float: &syn::Ident,
+    m: &TokenStream,
+    finish: &TokenStream,
+) -> Vec<syn::Stmt> {
+    use syn::visit_mut::VisitMut;
+    struct Rewrite<'a> {
+        cx: &'a Ctxt,
+        out: &'a Output,
+        ys: &'a syn::Ident,
+        float: &'a syn::Ident,
+        m: &'a TokenStream,
+        finish: &'a TokenStream,
+    }
+    impl VisitMut for Rewrite<'_> {
+        fn visit_expr_mut(&mut self, e: &mut Expr) {
+            if let Expr::Return(ret) = e {
+                let Some(value) = &ret.expr else {
+                    self.cx.error_spanned_by(
+                        &*ret,
+                        "#[grad] needs `return` to give the outputs: `return [a, b]`",
+                    );
+                    return;
+                };
+                let mut value = (**value).clone();
+                self.visit_expr_mut(&mut value);
+                let arr = as_array(self.cx, self.out, &value, "value of `return`");
+                let (ys, float, m, finish) = (self.ys, self.float, self.m, self.finish);
+                let (r, k) = (
+                    format_ident!("__ad_r", span = Span::mixed_site()),
+                    format_ident!("__ad_k", span = Span::mixed_site()),
+                );
+                *e = syn::parse_quote_spanned!(ret.return_token.span=> {
+                    let #r: [#float; #m] = #arr;
+                    for #k in 0..#m {
+                        #ys[#k] = #r[#k];
+                    }
+                    return #finish;
+                });
+                return;
+            }
+            syn::visit_mut::visit_expr_mut(self, e);
+        }
+        fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
+    let mut rw = Rewrite {
+        cx,
+        out,
+        ys,
+        float,
+        m,
+        finish,
+    };
+    let mut stmts = stmts.to_vec();
+    for st in &mut stmts {
+        rw.visit_stmt_mut(st);
+    }
+    stmts
 }
 
 /// A `return` in the body (closures' own excluded).
