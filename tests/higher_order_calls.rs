@@ -283,3 +283,70 @@ fn hand_written_jvp_and_hvp_are_the_custom_rules() {
     assert_close("H[1][0]", h[1][0], 12.0 * u * x * y + 6.0 * u * u);
     assert_close("H[1][1]", h[1][1], 12.0 * u * x * x);
 }
+
+// ----- Array, row and slice arguments in second order -----
+
+#[grad(forward, hessian)]
+fn quad(v: &[f64; 3], s: f64) -> f64 {
+    v[0] * v[1] * s + (v[2] * s).sin() + v[0] * v[0]
+}
+
+#[grad(forward, hessian)]
+fn energy(xs: &[f64], k: f64) -> f64 {
+    let mut e = 0.0;
+    for i in 1..xs.len() {
+        let d = xs[i] - xs[i - 1];
+        e += k * d * d * d.cos();
+    }
+    e
+}
+
+#[grad(forward, hessian)]
+fn with_array_calls(w: [[f64; 3]; 2], c: f64) -> f64 {
+    let xs = [w[0][0] * c, w[1][1], c * c, w[0][2]];
+    quad(&w[0], c) * quad(&w[1], w[0][1]) + energy(&xs, c) + energy(&xs[1..], 2.0)
+}
+
+fn with_array_calls_o<D: DualNum<Primitive = f64> + Copy>(v: &[D]) -> D {
+    let w = [[v[0], v[1], v[2]], [v[3], v[4], v[5]]];
+    let c = v[6];
+    let quad = |v: [D; 3], s: D| v[0] * v[1] * s + (v[2] * s).sin() + v[0] * v[0];
+    let energy = |xs: &[D], k: D| {
+        let mut e = D::from(0.0);
+        for i in 1..xs.len() {
+            let d = xs[i] - xs[i - 1];
+            e += k * d * d * d.cos();
+        }
+        e
+    };
+    let xs = [w[0][0] * c, w[1][1], c * c, w[0][2]];
+    quad(w[0], c) * quad(w[1], w[0][1]) + energy(&xs, c) + energy(&xs[1..], D::from(2.0))
+}
+
+#[test]
+fn array_row_and_slice_arguments_in_hvp_and_hessian() {
+    let w = [[0.4, -0.3, 0.9], [1.2, 0.5, -0.7]];
+    let c = 0.6;
+    let p: Vec<f64> = w.iter().flatten().copied().chain([c]).collect();
+    let (ov, og, oh) = hyper(with_array_calls_o, &p);
+    let (v, gw, gc, h) = with_array_calls_hessian(w, c);
+    assert_close("value", v, ov);
+    for i in 0..6 {
+        assert_close("∂w", gw[i / 3][i % 3], og[i]);
+    }
+    assert_close("∂c", gc, og[6]);
+    for i in 0..7 {
+        for j in 0..7 {
+            assert_close(&format!("H[{i}][{j}]"), h[i][j], oh[i][j]);
+        }
+    }
+    let dw = [[0.1, 0.2, -0.3], [-0.4, 0.5, 0.6]];
+    let dc = -1.0;
+    let d: Vec<f64> = dw.iter().flatten().copied().chain([dc]).collect();
+    let (_, _, _, hw, hc) = with_array_calls_hvp(w, c, dw, dc);
+    for i in 0..7 {
+        let want: f64 = (0..7).map(|j| oh[i][j] * d[j]).sum();
+        let got = if i < 6 { hw[i / 3][i % 3] } else { hc };
+        assert_close("H·d", got, want);
+    }
+}

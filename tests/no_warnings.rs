@@ -78,3 +78,19 @@ fn structured_original_still_works() {
 pub fn second_order_unused(x: f64, v: [f64; 2]) -> f64 {
     x * v[0] + (x * v[1]).sin()
 }
+
+/// Forward mode and second order through a call, never called.
+#[autodiff_core::grad(forward, hessian)]
+pub fn second_order_call_unused(x: f64, y: f64) -> f64 {
+    second_order_unused(x, [y, 2.0]) * y
+}
+
+/// Several outputs with forward mode (`f_jvp`, the Jacobian by input) and
+/// an early return, never called.
+#[grad(forward)]
+pub fn vector_forward_unused(x: f64) -> [f64; 3] {
+    if x > 3.0 {
+        return [x, 0.0, 1.0];
+    }
+    [x * x, x.sin(), 1.0]
+}

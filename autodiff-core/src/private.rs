@@ -28,6 +28,50 @@ impl<F: Copy, T: Accumulate<F>, const N: usize> Accumulate<F> for [T; N] {
     }
 }
 
+/// The dot product of two values of one shape (floats, arrays of them):
+/// `∇g · ȧ` for an array argument of a call in `f_hvp`.
+pub trait Dot<F> {
+    /// `Σ self[i] · other[i]` over every float.
+    fn dot(&self, other: &Self) -> F;
+}
+
+impl Dot<f64> for f64 {
+    fn dot(&self, other: &Self) -> f64 {
+        self * other
+    }
+}
+
+impl Dot<f32> for f32 {
+    fn dot(&self, other: &Self) -> f32 {
+        self * other
+    }
+}
+
+impl<F: Default + core::ops::Add<Output = F>, T: Dot<F>, const N: usize> Dot<F> for [T; N] {
+    fn dot(&self, other: &Self) -> F {
+        dot(&self[..], &other[..])
+    }
+}
+
+/// `Σ a[i] · b[i]` over two slices of one length.
+///
+/// # Panics
+///
+/// If the lengths differ (a `_hvp` function returned a gradient whose
+/// length is not its argument's). Empty slices give `F::default()` (0).
+pub fn dot<F: Default + core::ops::Add<Output = F>, T: Dot<F>>(a: &[T], b: &[T]) -> F {
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "a `_hvp` function returned a gradient whose length differs from its argument's"
+    );
+    let mut terms = a.iter().zip(b).map(|(x, y)| x.dot(y));
+    match terms.next() {
+        Some(first) => terms.fold(first, |s, t| s + t),
+        None => F::default(),
+    }
+}
+
 /// `dst += k * src` for the gradient of an array, slice or `Vec` argument.
 ///
 /// # Panics
@@ -137,7 +181,7 @@ callable_trait!(
     #[diagnostic::on_unimplemented(
         message = "this function has no second derivative: there is no `_hvp` function next to it",
         label = "called here from a #[grad(hessian)] function",
-        note = "mark the function with #[grad(hessian)], or write its Hessian-vector product by hand: a function `NAME_hvp` with the same parameters followed by one tangent per float argument, returning `(value, ∂/∂arg1, …, (H·d)1, …)`"
+        note = "mark the function with #[grad(hessian)], or write its Hessian-vector product by hand: a function `NAME_hvp` with the same parameters followed by one tangent per float or array argument, returning `(value, ∂/∂arg1, …, (H·d)1, …)`"
     )]
     CallableHvp,
     NoHvp
@@ -182,7 +226,7 @@ pub fn slots<const N: usize, T: Slots<N>>(t: T) -> T {
 #[diagnostic::on_unimplemented(
     message = "a `_jvp` or `_hvp` function returned `{Self}`, not the value and {N} more slot(s)",
     label = "the derivative of this call",
-    note = "`NAME_jvp` returns `(value, ∇g·d)`; `NAME_hvp` returns `(value, ∂/∂arg1, …, (H·d)1, …)`: one gradient and one H·d slot per float argument"
+    note = "`NAME_jvp` returns `(value, ∇g·d)`; `NAME_hvp` returns `(value, ∂/∂arg1, …, (H·d)1, …)`: one gradient and one H·d slot per float or array argument"
 )]
 pub trait TangentSlots<const N: usize> {}
 

@@ -49,22 +49,15 @@ fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStr
     let gradient = simplify::simplify(&reverse::reverse(&forward));
     let grad_fn = codegen::grad_fn(&sig, &gradient);
     let graph_fn = args.graph.as_ref().map(|_| graph::graph_fn(&sig, &forward));
-    // Forward mode and second order report what they cannot differentiate.
-    let cx = Ctxt::default();
+    // Forward mode and second order differentiate whatever `f_grad` does.
     let jvp_fn = args
         .forward
         .as_ref()
-        .map(|_| forward::jvp_fn(&cx, &sig, &forward));
+        .map(|_| forward::jvp_fn(&sig, &forward));
     let hessian_fns = args
         .hessian
         .as_ref()
-        .map(|_| forward::hessian_fns(&cx, &sig, &forward));
-    if let Err(errors) = cx.check() {
-        return (
-            fallback::expand(quote!(#item #grad_fn #graph_fn), errors),
-            false,
-        );
-    }
+        .map(|_| forward::hessian_fns(&sig, &forward));
     let out = quote! {
         #item
         #grad_fn

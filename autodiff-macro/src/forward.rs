@@ -22,7 +22,6 @@
 use crate::analysis;
 use crate::ast::{Param as SigParam, Sig};
 use crate::codegen::{self, value_ident};
-use crate::ctxt::Ctxt;
 use crate::ir::{Arg, CallKind, Func, Inst, Param, Stmt, Ty, ValueId};
 use crate::reverse;
 use crate::rules::Emit;
@@ -42,7 +41,6 @@ pub struct Tangents {
 
 struct Pass<'a> {
     fwd: &'a Func,
-    cx: &'a Ctxt,
     out: Func,
     varied: HashSet<ValueId>,
     /// The tangent of each varied value.
@@ -155,7 +153,6 @@ impl Pass<'_> {
         let Inst::Call { callee, args, .. } = self.fwd.inst(v).clone() else {
             return;
         };
-        let span = self.fwd.span(v);
         let kind = if self.second_order {
             CallKind::Hvp
         } else {
@@ -163,17 +160,8 @@ impl Pass<'_> {
         };
         let mut all = args.clone();
         for a in &args {
-            match self.fwd.ty(a.value) {
-                Ty::Float => {}
-                Ty::Array if kind == CallKind::Jvp => {}
-                Ty::Array => {
-                    self.cx.syn_error(syn::Error::new(
-                        span,
-                        "`#[grad(hessian)]` does not yet differentiate a call through an array argument twice; pass the array's elements as floats, or drop `hessian`",
-                    ));
-                    continue;
-                }
-                _ => continue,
+            if !matches!(self.fwd.ty(a.value), Ty::Float | Ty::Array) {
+                continue;
             }
             let t = self.tangent_or_zero(a.value, out);
             all.push(Arg {
@@ -288,13 +276,13 @@ impl Pass<'_> {
 // Input:  the forward IR of `f(x, y)`, `ret %r`
 // Output: `f(x, y, d_x, d_y)` with a tangent after each varied value;
 //         `ret %r, %ṙ`
-pub fn tangents(cx: &Ctxt, forward: &Func, second_order: bool) -> Tangents {
-    tangents_of(cx, forward, second_order, forward.outputs[0])
+pub fn tangents(forward: &Func, second_order: bool) -> Tangents {
+    tangents_of(forward, second_order, forward.outputs[0])
 }
 
 /// [`tangents`] with the tangent of `output` (any value, an array too) as
 /// the result instead of the return value's.
-pub fn tangents_of(cx: &Ctxt, forward: &Func, second_order: bool, output: ValueId) -> Tangents {
+pub fn tangents_of(forward: &Func, second_order: bool, output: ValueId) -> Tangents {
     let mut out = forward.clone();
     let mut tangent_param = HashMap::new();
     for (p, param) in forward.params.iter().enumerate() {
@@ -311,7 +299,6 @@ pub fn tangents_of(cx: &Ctxt, forward: &Func, second_order: bool, output: ValueI
     let body = analysis::stmts(forward).into_owned();
     let mut pass = Pass {
         fwd: forward,
-        cx,
         out,
         varied,
         tan: HashMap::new(),
@@ -403,8 +390,8 @@ fn body(sig: &Sig, func: &Func) -> TokenStream {
 
 // Input:  `#[grad(forward)] fn f(x: f64, y: f64) -> f64 { … }`
 // Output: `fn f_jvp(x: f64, y: f64, d_x: f64, d_y: f64) -> (f64, f64) { … }`
-pub fn jvp_fn(cx: &Ctxt, sig: &Sig, forward: &Func) -> TokenStream {
-    let Tangents { func, .. } = tangents(cx, forward, false);
+pub fn jvp_fn(sig: &Sig, forward: &Func) -> TokenStream {
+    let Tangents { func, .. } = tangents(forward, false);
     let func = simplify::simplify(&func);
     let (ext, dirs) = with_directions(sig);
     let name = &sig.item.sig.ident;
@@ -437,7 +424,6 @@ pub fn jvp_fn(cx: &Ctxt, sig: &Sig, forward: &Func) -> TokenStream {
 //         and `J·d` (`output` turns the array value `y` and its tangent into
 //         the return type)
 pub fn outputs_jvp_fn(
-    cx: &Ctxt,
     sig: &Sig,
     forward: &Func,
     y: ValueId,
@@ -445,7 +431,7 @@ pub fn outputs_jvp_fn(
     ret_ty: &TokenStream,
     output: &dyn Fn(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let Tangents { func, .. } = tangents_of(cx, forward, false, y);
+    let Tangents { func, .. } = tangents_of(forward, false, y);
     let func = simplify::simplify(&func);
     let (ext, dirs) = with_directions(sig);
     let body = body(&ext, &func);
@@ -473,12 +459,12 @@ pub fn outputs_jvp_fn(
 
 /// The Hessian-vector product's IR: the reverse sweep of the tangent
 /// function, with outputs `(value, ∂ḟ/∂x…, ∂ḟ/∂v…)`.
-fn hvp_ir(cx: &Ctxt, forward: &Func) -> Func {
+fn hvp_ir(forward: &Func) -> Func {
     let Tangents {
         mut func,
         value,
         tangent,
-    } = tangents(cx, forward, true);
+    } = tangents(forward, true);
     // The original differentiated parameters and the directions.
     let n = forward.params.len();
     for (i, p) in func.params.iter_mut().enumerate() {
@@ -512,8 +498,8 @@ pub fn slots_of(p: &SigParam) -> TokenStream {
 // Input:  `#[grad(hessian)] fn f(x: f64, y: f64) -> f64 { … }`
 // Output: `fn f_hvp(x, y, d_x, d_y) -> (f64, f64, f64, f64, f64)` (value,
 //         gradient, H·d) and `fn f_hessian(x, y) -> (f64, f64, f64, [[f64; 2]; 2])`
-pub fn hessian_fns(cx: &Ctxt, sig: &Sig, forward: &Func) -> TokenStream {
-    let rev = hvp_ir(cx, forward);
+pub fn hessian_fns(sig: &Sig, forward: &Func) -> TokenStream {
+    let rev = hvp_ir(forward);
     let (ext, dirs) = with_directions(sig);
     let name = &sig.item.sig.ident;
     let float = float_tokens(&rev);

@@ -142,8 +142,8 @@ pub enum CallKind {
     /// one tangent per differentiable one; yields `(value, ġ)`.
     Jvp,
     /// `g_hvp(a…, ȧ…)` (the tangent function of `f_hvp`), arguments as for
-    /// `Jvp`, floats only; yields `(value, ġ, ∇g₁…ₙ, (H·ȧ)₁…ₙ)`, `ġ = ∇g·ȧ`
-    /// computed beside the call.
+    /// `Jvp`; yields `(value, ġ, ∇g₁…ₙ, (H·ȧ)₁…ₙ)`, `ġ = ∇g·ȧ` computed
+    /// beside the call.
     Hvp,
 }
 

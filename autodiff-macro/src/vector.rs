@@ -274,22 +274,14 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
                 .rfind(|v| f.names[v.index()].as_deref() == Some("__ad_y"))
         });
         match (fsig, func, y, cx.check()) {
-            (Some(fsig), Some(func), Some(y), Ok(())) => {
-                let cx = Ctxt::default();
-                let code = crate::forward::outputs_jvp_fn(
-                    &cx,
-                    &fsig,
-                    &func,
-                    y,
-                    &item.sig.ident,
-                    &ret_ty,
-                    &to_output,
-                );
-                match cx.check() {
-                    Ok(()) => Some(code),
-                    Err(e) => return crate::fallback::expand(quote!(#item #hidden), e),
-                }
-            }
+            (Some(fsig), Some(func), Some(y), Ok(())) => Some(crate::forward::outputs_jvp_fn(
+                &fsig,
+                &func,
+                y,
+                &item.sig.ident,
+                &ret_ty,
+                &to_output,
+            )),
             (.., Err(e)) => return crate::fallback::expand(quote!(#item #hidden), e),
             // The weighted helper reported every error of the body.
             _ => None,

@@ -230,14 +230,18 @@ pub fn rhs(sig: &Sig, func: &Func, inst: &Inst, span: Span) -> TokenStream {
                 quote!(#t.#i)
             };
             let tangents = &args[args.len() - k..];
+            let arrays = call_args[call_args.len() - k..]
+                .iter()
+                .map(|a| func.ty(a.value) == Ty::Array);
             let mut dot = quote!(0.0);
-            for (j, d) in tangents.iter().enumerate() {
+            for (j, (d, array)) in tangents.iter().zip(arrays).enumerate() {
                 let g = at(1 + j);
-                dot = if j == 0 {
-                    quote!(#g * #d)
+                let term = if array {
+                    quote!(::autodiff_core::__private::dot::<#float, _>(&(#g)[..], &(#d)[..]))
                 } else {
-                    quote!(#dot + #g * #d)
+                    quote!(#g * #d)
                 };
+                dot = if j == 0 { term } else { quote!(#dot + #term) };
             }
             let rest = (1..=2 * k).map(at);
             quote_spanned! {span=> {
