@@ -350,3 +350,50 @@ fn array_row_and_slice_arguments_in_hvp_and_hessian() {
         assert_close("H·d", got, want);
     }
 }
+
+// ----- Methods and associated functions -----
+
+struct Spring {
+    k: f64,
+}
+
+impl Spring {
+    #[grad(forward, hessian)]
+    fn energy(&self, x: f64) -> f64 {
+        0.5 * self.k * x * x * (1.0 + x.sin())
+    }
+
+    #[grad(forward, hessian)]
+    fn scaled(s: f64, x: f64) -> f64 {
+        s * x.exp()
+    }
+
+    #[grad(forward, hessian)]
+    fn total(&self, x: f64, y: f64) -> f64 {
+        self.energy(x - y) + Self::scaled(y, x)
+    }
+}
+
+fn spring_total_o<D: DualNum<Primitive = f64> + Copy>(v: &[D]) -> D {
+    let (x, y) = (v[0], v[1]);
+    let d = x - y;
+    d * d * (d.sin() + 1.0) * (0.5 * 3.0) + y * x.exp()
+}
+
+#[test]
+fn methods_and_associated_functions_in_jvp_and_hessian() {
+    let s = Spring { k: 3.0 };
+    let (x, y) = (0.4, -0.9);
+    let (ov, og, oh) = hyper(spring_total_o, &[x, y]);
+    let (v, t) = s.total_jvp(x, y, 0.5, -1.0);
+    assert_close("value", v, ov);
+    assert_close("jvp", t, 0.5 * og[0] - og[1]);
+    let (_, gx, gy, h) = s.total_hessian(x, y);
+    assert_close("∂x", gx, og[0]);
+    assert_close("∂y", gy, og[1]);
+    for i in 0..2 {
+        for j in 0..2 {
+            assert_close(&format!("H[{i}][{j}]"), h[i][j], oh[i][j]);
+        }
+    }
+}
