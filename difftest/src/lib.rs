@@ -568,7 +568,7 @@ pub struct Case {
     /// `f_jvp`, unless `forward` was excluded.
     pub jvp: Option<Jvp>,
     /// `f_hvp`, `f_hessian` and the hyper-dual oracle, for the functions
-    /// `#[grad(hessian)]` accepts (no `powi`, `powf`, `hypot`), unless
+    /// `#[grad(hessian)]` accepts (no `powf`), unless
     /// `hessian` was excluded.
     pub second: Option<Second>,
 }
@@ -839,4 +839,52 @@ pub fn check_oracle_by_finite_differences(cases: &[Case]) -> Report {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oracle;
+    use num_dual::HyperDual64;
+
+    fn close(a: f64, b: f64) -> bool {
+        autodiff_difftest_harness::close(a, b, 1e-13)
+    }
+
+    /// The hand-written `powi` and `hypot` of the oracle at second order,
+    /// against their closed forms: `(xⁿ)'' = n(n-1)xⁿ⁻²`, and for
+    /// `r = hypot(a, b)`: `r_aa = b²/r³`, `r_ab = -ab/r³`, `r_bb = a²/r³`.
+    #[test]
+    fn powi_and_hypot_second_derivatives() {
+        for n in -3..=4 {
+            for x in [-2.5, -0.7, 0.3, 1.9] {
+                let y = oracle::powi(HyperDual64::new(x, 1.0, 1.0, 0.0), n);
+                let nf = f64::from(n);
+                assert!(close(y.re, x.powi(n)), "x^{n} at {x}");
+                let d1 = if n == 0 { 0.0 } else { nf * x.powi(n - 1) };
+                let d2 = if (0..2).contains(&n) {
+                    0.0
+                } else {
+                    nf * (nf - 1.0) * x.powi(n - 2)
+                };
+                assert!(close(y.eps1, d1) && close(y.eps2, d1), "(x^{n})' at {x}");
+                assert!(close(y.eps1eps2, d2), "(x^{n})'' at {x}: {}", y.eps1eps2);
+            }
+        }
+        for (a, b) in [(3.0, 4.0), (-1.2, 0.5), (0.3, -2.2)] {
+            let r: f64 = f64::hypot(a, b);
+            let at = |ea: [f64; 2], eb: [f64; 2]| {
+                oracle::hypot(
+                    HyperDual64::new(a, ea[0], ea[1], 0.0),
+                    HyperDual64::new(b, eb[0], eb[1], 0.0),
+                )
+            };
+            let aa = at([1.0, 1.0], [0.0, 0.0]);
+            let ab = at([1.0, 0.0], [0.0, 1.0]);
+            let bb = at([0.0, 0.0], [1.0, 1.0]);
+            assert!(close(aa.re, r) && close(aa.eps1, a / r) && close(bb.eps1, b / r));
+            assert!(close(aa.eps1eps2, b * b / r.powi(3)), "r_aa at {a}, {b}");
+            assert!(close(ab.eps1eps2, -a * b / r.powi(3)), "r_ab at {a}, {b}");
+            assert!(close(bb.eps1eps2, a * a / r.powi(3)), "r_bb at {a}, {b}");
+        }
+    }
 }
