@@ -7,8 +7,9 @@ mod common;
 differential_shard!(0, "shard_0.rs");
 
 /// The generator covers the whole op set, in method and path form, and every
-/// statement kind, and the functions checked at second order use every op
-/// but those of `NOT_TWICE` (`powf`) (checked once, here).
+/// statement kind, the functions checked at second order use every op but
+/// those of `NOT_TWICE` (`powf`), and the vector-valued functions every
+/// output type (checked once, here).
 #[test]
 fn every_op_and_statement_kind_is_generated() {
     use common::meta::*;
@@ -28,8 +29,19 @@ fn every_op_and_statement_kind_is_generated() {
         print!(" {op} {n},");
     }
     println!();
+    println!(
+        "{VECTOR_FUNCTIONS} vector-valued functions vgen_<i>, by output type: {VECTOR_SHAPES:?}"
+    );
     if N < 500 {
         return;
+    }
+    if !EXCLUDED.contains(&"vector") {
+        for shape in ["array of 2", "array of 3", "tuple of 2", "tuple of 3"] {
+            assert!(
+                VECTOR_SHAPES.iter().any(|(s, n)| *s == shape && *n > 0),
+                "no vector-valued function returns {shape}"
+            );
+        }
     }
     for (op, m, p) in OP_COVERAGE {
         assert!(
