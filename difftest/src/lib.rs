@@ -7,7 +7,10 @@
 //! one shard each of the generated code and call [`check_against_oracle`],
 //! [`check_oracle_by_finite_differences`], [`check_forward_mode`],
 //! [`check_second_order`] and
-//! [`check_second_order_oracle_by_finite_differences`];
+//! [`check_second_order_oracle_by_finite_differences`], and for the
+//! vector-valued functions `vgen_<i>` ([`VCase`]: `f_jacobian`, `f_vjp`)
+//! [`check_jacobian`], [`check_vjp`] and
+//! [`check_vector_oracle_by_finite_differences`];
 //! this crate holds the oracle's hand-written operations ([`oracle`]) and the
 //! checking specific to these functions. What it shares with `difftest-loops`
 //! ([`Report`], the comparison `close`, the finite differences, the oracle's
@@ -568,7 +571,7 @@ pub struct Case {
     /// `f_jvp`, unless `forward` was excluded.
     pub jvp: Option<Jvp>,
     /// `f_hvp`, `f_hessian` and the hyper-dual oracle, for the functions
-    /// `#[grad(hessian)]` accepts (no `powi`, `powf`, `hypot`), unless
+    /// `#[grad(hessian)]` accepts (no `powf`), unless
     /// `hessian` was excluded.
     pub second: Option<Second>,
 }
@@ -839,4 +842,283 @@ pub fn check_oracle_by_finite_differences(cases: &[Case]) -> Report {
         }
     }
     r
+}
+
+/// `f_jacobian` through a slice: the outputs and the Jacobian's columns.
+pub type JacobianFn = fn(&[f64]) -> (Vec<f64>, Vec<Vec<f64>>);
+/// `f_vjp` through slices: `(x, w)` to the outputs and `wᵀJ`.
+pub type VjpFn = fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>);
+
+/// A vector-valued generated function `vgen_<i>` (`-> [f64; M]` or a tuple
+/// of `M` floats), through adapters from slices that `build.rs` writes.
+pub struct VCase {
+    /// `vgen_<i>`.
+    pub name: &'static str,
+    /// Its source text, as given to `#[grad]`.
+    pub source: &'static str,
+    /// Random points, each inside every op's domain by construction.
+    pub points: &'static [&'static [f64]],
+    /// One random cotangent `w` per point, each coordinate in `[-1, 1]`.
+    pub weights: &'static [&'static [f64]],
+    /// `M`, the number of outputs.
+    pub outputs: usize,
+    /// The function as written: its outputs.
+    pub plain: fn(&[f64]) -> Vec<f64>,
+    /// `f_jacobian`: the outputs and, per parameter `j`, the column
+    /// `∂y_k/∂x_j` for every output `k`.
+    pub jacobian: JacobianFn,
+    /// `f_vjp(x, w)`: the outputs and `wᵀJ`, one entry per parameter.
+    pub vjp: VjpFn,
+    /// The oracle at `Dual64` numbers: its outputs.
+    pub oracle: fn(&[Dual64]) -> Vec<Dual64>,
+}
+
+/// What the dual-number oracle gives for a vector-valued function at a
+/// point ([`VCase::oracle_at_point`]).
+pub struct VectorOracle {
+    /// The outputs `y_k`.
+    pub value: Vec<f64>,
+    /// The Jacobian by columns: `columns[j][k] = ∂y_k/∂x_j`.
+    pub columns: Vec<Vec<f64>>,
+    /// Kinks and ties met (the point is skipped if there is one).
+    pub kinks: u32,
+}
+
+impl VectorOracle {
+    /// A value standing for all the outputs in [`Report::skip`]: the first
+    /// non-finite one, if any.
+    fn skip_value(&self) -> f64 {
+        self.value
+            .iter()
+            .copied()
+            .find(|v| !v.is_finite())
+            .unwrap_or(0.0)
+    }
+
+    /// `Σₖ wₖ ∂y_k/∂x_j` for every `j`.
+    pub fn vjp(&self, w: &[f64]) -> Vec<f64> {
+        self.columns
+            .iter()
+            .map(|col| col.iter().zip(w).map(|(d, w)| d * w).sum())
+            .collect()
+    }
+}
+
+impl VCase {
+    /// The oracle: one pass at `Dual64` per parameter `j`, seeded on `x_j`
+    /// alone (column `j` of the Jacobian). Every output is finite in each
+    /// pass or the point is skipped; the value is the last pass's.
+    pub fn oracle_at_point(&self, p: &[f64]) -> VectorOracle {
+        oracle::take_kinks();
+        let n = p.len();
+        let mut value = vec![f64::NAN; self.outputs];
+        let mut columns = Vec::with_capacity(n);
+        for j in 0..n {
+            let x: Vec<Dual64> = (0..n)
+                .map(|i| Dual64::new(p[i], if i == j { 1.0 } else { 0.0 }))
+                .collect();
+            let y = (self.oracle)(&x);
+            value = y.iter().map(|y| y.re).collect();
+            columns.push(y.iter().map(|y| y.eps).collect());
+        }
+        VectorOracle {
+            value,
+            columns,
+            kinks: oracle::take_kinks(),
+        }
+    }
+}
+
+/// Formats the failures of one point of a vector-valued function.
+fn vector_mismatch(case: &VCase, what: &str, p: &[f64], bad: &[String], results: &str) -> String {
+    let mut msg = String::new();
+    writeln!(msg, "MISMATCH in {}_{what} at {}", case.name, fmt_point(p)).unwrap();
+    for b in bad {
+        writeln!(msg, "  {b}").unwrap();
+    }
+    msg.push_str(results);
+    writeln!(msg, "  source:\n{}", case.source).unwrap();
+    msg
+}
+
+/// Compares `f` and `f_jacobian` (the outputs and every entry) of the
+/// vector-valued functions with the oracle at `Dual64`, one input seeded at
+/// a time, at [`TOL`]. Points are skipped as in [`check_against_oracle`]: a
+/// non-finite output of the oracle, or a kink or tie it met.
+pub fn check_jacobian(cases: &[VCase]) -> Report {
+    let mut r = Report::new(cases.len());
+    for case in cases {
+        for p in case.points {
+            r.points += 1;
+            let want = case.oracle_at_point(p);
+            if r.skip(want.skip_value(), want.kinks) {
+                continue;
+            }
+            let plain = (case.plain)(p);
+            let (value, columns) = (case.jacobian)(p);
+            let mut bad = Vec::new();
+            let mut cmp = |what: String, got: f64, oracle: f64| {
+                if !r.compare(got, oracle, TOL) {
+                    bad.push(format!(
+                        "{what}: {got:?} vs oracle {oracle:?} (diff {:.3e})",
+                        got - oracle
+                    ));
+                }
+            };
+            for (k, want_k) in want.value.iter().enumerate() {
+                cmp(format!("{}(..)[{k}]", case.name), plain[k], *want_k);
+                cmp(format!("value[{k}]"), value[k], *want_k);
+                for (j, (col, want_col)) in columns.iter().zip(&want.columns).enumerate() {
+                    cmp(format!("∂y{k}/∂x{j}"), col[k], want_col[k]);
+                }
+            }
+            if !bad.is_empty() {
+                let results = format!(
+                    "  #[grad] : value {value:?}, columns (∂y/∂x0, ..) {columns:?}\n  \
+                     plain f : value {plain:?}\n  \
+                     oracle  : value {:?}, columns {:?}\n",
+                    want.value, want.columns
+                );
+                r.failures
+                    .push(vector_mismatch(case, "jacobian", p, &bad, &results));
+            }
+        }
+    }
+    r
+}
+
+/// Compares `f_vjp(x, w)` (the outputs and `wᵀJ`) of the vector-valued
+/// functions, with each point's random cotangent `w`, against the oracle's
+/// outputs and `Σₖ wₖ·(row k)` of its Jacobian ([`VCase::oracle_at_point`]),
+/// at [`TOL`]; points skipped as in [`check_jacobian`].
+pub fn check_vjp(cases: &[VCase]) -> Report {
+    let mut r = Report::new(cases.len());
+    for case in cases {
+        for (p, w) in case.points.iter().zip(case.weights) {
+            r.points += 1;
+            let want = case.oracle_at_point(p);
+            if r.skip(want.skip_value(), want.kinks) {
+                continue;
+            }
+            let want_vjp = want.vjp(w);
+            let (value, vjp) = (case.vjp)(p, w);
+            let mut bad = Vec::new();
+            let mut cmp = |what: String, got: f64, oracle: f64| {
+                if !r.compare(got, oracle, TOL) {
+                    bad.push(format!(
+                        "{what}: {got:?} vs oracle {oracle:?} (diff {:.3e})",
+                        got - oracle
+                    ));
+                }
+            };
+            for (k, (got, want_k)) in value.iter().zip(&want.value).enumerate() {
+                cmp(format!("value[{k}]"), *got, *want_k);
+            }
+            for (j, (got, want_j)) in vjp.iter().zip(&want_vjp).enumerate() {
+                cmp(format!("(wᵀJ)[{j}]"), *got, *want_j);
+            }
+            if !bad.is_empty() {
+                let results = format!(
+                    "  w = {w:?}\n  #[grad] : value {value:?}, wᵀJ {vjp:?}\n  \
+                     oracle  : value {:?}, wᵀJ {want_vjp:?}, columns {:?}\n",
+                    want.value, want.columns
+                );
+                r.failures
+                    .push(vector_mismatch(case, "vjp", p, &bad, &results));
+            }
+        }
+    }
+    r
+}
+
+/// Self-check of the vector oracle, independent of the macro: each
+/// Jacobian entry against central finite differences (with Richardson
+/// extrapolation) of the plain function's output, at [`FD_TOL`]; points
+/// where two step sizes disagree are skipped as non-smooth.
+pub fn check_vector_oracle_by_finite_differences(cases: &[VCase]) -> Report {
+    let mut r = Report::new(cases.len());
+    for case in cases {
+        'points: for p in case.points {
+            r.points += 1;
+            let want = case.oracle_at_point(p);
+            if r.skip(want.skip_value(), want.kinks) {
+                continue;
+            }
+            let mut fds = Vec::new();
+            for j in 0..p.len() {
+                for k in 0..case.outputs {
+                    let along = |t: f64| {
+                        let mut a = p.to_vec();
+                        a[j] = t;
+                        (case.plain)(&a)[k]
+                    };
+                    let Some(fd) = richardson(along, p[j]) else {
+                        r.skipped_nonsmooth += 1;
+                        continue 'points;
+                    };
+                    fds.push((j, k, fd));
+                }
+            }
+            for (j, k, fd) in fds {
+                if !r.compare(want.columns[j][k], fd, FD_TOL) {
+                    r.failures.push(format!(
+                        "{}: ∂y{k}/∂x{j} oracle {:?} vs finite differences {fd:?} at {}\n{}",
+                        case.name,
+                        want.columns[j][k],
+                        fmt_point(p),
+                        case.source
+                    ));
+                }
+            }
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oracle;
+    use num_dual::HyperDual64;
+
+    fn close(a: f64, b: f64) -> bool {
+        autodiff_difftest_harness::close(a, b, 1e-13)
+    }
+
+    /// The hand-written `powi` and `hypot` of the oracle at second order,
+    /// against their closed forms: `(xⁿ)'' = n(n-1)xⁿ⁻²`, and for
+    /// `r = hypot(a, b)`: `r_aa = b²/r³`, `r_ab = -ab/r³`, `r_bb = a²/r³`.
+    #[test]
+    fn powi_and_hypot_second_derivatives() {
+        for n in -3..=4 {
+            for x in [-2.5, -0.7, 0.3, 1.9] {
+                let y = oracle::powi(HyperDual64::new(x, 1.0, 1.0, 0.0), n);
+                let nf = f64::from(n);
+                assert!(close(y.re, x.powi(n)), "x^{n} at {x}");
+                let d1 = if n == 0 { 0.0 } else { nf * x.powi(n - 1) };
+                let d2 = if (0..2).contains(&n) {
+                    0.0
+                } else {
+                    nf * (nf - 1.0) * x.powi(n - 2)
+                };
+                assert!(close(y.eps1, d1) && close(y.eps2, d1), "(x^{n})' at {x}");
+                assert!(close(y.eps1eps2, d2), "(x^{n})'' at {x}: {}", y.eps1eps2);
+            }
+        }
+        for (a, b) in [(3.0, 4.0), (-1.2, 0.5), (0.3, -2.2)] {
+            let r: f64 = f64::hypot(a, b);
+            let at = |ea: [f64; 2], eb: [f64; 2]| {
+                oracle::hypot(
+                    HyperDual64::new(a, ea[0], ea[1], 0.0),
+                    HyperDual64::new(b, eb[0], eb[1], 0.0),
+                )
+            };
+            let aa = at([1.0, 1.0], [0.0, 0.0]);
+            let ab = at([1.0, 0.0], [0.0, 1.0]);
+            let bb = at([0.0, 0.0], [1.0, 1.0]);
+            assert!(close(aa.re, r) && close(aa.eps1, a / r) && close(bb.eps1, b / r));
+            assert!(close(aa.eps1eps2, b * b / r.powi(3)), "r_aa at {a}, {b}");
+            assert!(close(ab.eps1eps2, -a * b / r.powi(3)), "r_ab at {a}, {b}");
+            assert!(close(bb.eps1eps2, a * a / r.powi(3)), "r_bb at {a}, {b}");
+        }
+    }
 }

@@ -7,8 +7,9 @@ mod common;
 differential_shard!(0, "shard_0.rs");
 
 /// The generator covers the whole op set, in method and path form, and every
-/// statement kind, and the functions checked at second order use every op
-/// but `powi`, `powf` and `hypot` (checked once, here).
+/// statement kind, the functions checked at second order use every op but
+/// those of `NOT_TWICE` (`powf`), and the vector-valued functions every
+/// output type (checked once, here).
 #[test]
 fn every_op_and_statement_kind_is_generated() {
     use common::meta::*;
@@ -21,13 +22,26 @@ fn every_op_and_statement_kind_is_generated() {
         println!("  {k:<12} {n:>7}");
     }
     println!("parameters 1/2/3/4: {PARAM_COUNTS:?}; (statements, functions): {BODY_SIZES:?}");
-    println!("{SECOND_ORDER} of {N} functions have f_hvp and f_hessian; their op uses:");
+    println!(
+        "{SECOND_ORDER} of {N} functions have f_hvp and f_hessian (not those using {NOT_TWICE:?}); their op uses:"
+    );
     for (op, n) in SECOND_ORDER_OP_COVERAGE {
         print!(" {op} {n},");
     }
     println!();
+    println!(
+        "{VECTOR_FUNCTIONS} vector-valued functions vgen_<i>, by output type: {VECTOR_SHAPES:?}"
+    );
     if N < 500 {
         return;
+    }
+    if !EXCLUDED.contains(&"vector") {
+        for shape in ["array of 2", "array of 3", "tuple of 2", "tuple of 3"] {
+            assert!(
+                VECTOR_SHAPES.iter().any(|(s, n)| *s == shape && *n > 0),
+                "no vector-valued function returns {shape}"
+            );
+        }
     }
     for (op, m, p) in OP_COVERAGE {
         assert!(
@@ -41,7 +55,7 @@ fn every_op_and_statement_kind_is_generated() {
     if !EXCLUDED.contains(&"hessian") {
         for (op, n) in SECOND_ORDER_OP_COVERAGE {
             assert!(
-                *n > 0 || ["powi", "powf", "hypot"].contains(op),
+                *n > 0 || NOT_TWICE.contains(op),
                 "op `{op}` never generated in a function with f_hvp and f_hessian"
             );
         }

@@ -11,8 +11,10 @@ pub mod meta {
 /// Defines `mod generated` (the shard's functions, oracles and `CASES`) and
 /// the tests of a shard: the two of the harness (`f` and `f_grad` against
 /// num-dual, the oracle against finite differences), then `f_jvp` against
-/// dual numbers, `f_hvp` and `f_hessian` against hyper-dual numbers, and the
-/// hyper-dual oracle against finite differences.
+/// dual numbers, `f_hvp` and `f_hessian` against hyper-dual numbers, the
+/// hyper-dual oracle against finite differences, and for the vector-valued
+/// functions `f_jacobian` and `f_vjp` against dual numbers and that oracle
+/// against finite differences.
 macro_rules! differential_shard {
     ($shard:literal, $file:literal) => {
         autodiff_difftest_harness::shard_tests! {
@@ -56,6 +58,47 @@ macro_rules! differential_shard {
         #[test]
         fn hyper_dual_oracle_matches_finite_differences() {
             autodiff_difftest::check_second_order_oracle_by_finite_differences(generated::CASES)
+                .assert_oracle_matches_finite_differences(20);
+        }
+
+        /// The shard's vector-valued functions `vgen_<i>` (`VCASES`, written
+        /// next to the shard: adapters to the functions of `generated`).
+        #[allow(clippy::all, unused)]
+        mod vgenerated {
+            use super::generated::*;
+            use autodiff_difftest::VCase;
+            use num_dual::Dual64;
+
+            include!(concat!(env!("OUT_DIR"), "/vcases_", $shard, ".rs"));
+        }
+
+        #[test]
+        fn jacobian_matches_num_dual_oracle() {
+            println!(
+                "f_jacobian against Dual64, one input seeded at a time ({} vector-valued functions in all shards, {:?}):",
+                common::meta::VECTOR_FUNCTIONS,
+                common::meta::VECTOR_SHAPES
+            );
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_jacobian(vgenerated::VCASES),
+            );
+        }
+
+        #[test]
+        fn vjp_matches_num_dual_oracle() {
+            println!("f_vjp against Σₖ wₖ·(row k of the Dual64 Jacobian), a random w per point:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_vjp(vgenerated::VCASES),
+            );
+        }
+
+        #[test]
+        fn vector_oracle_matches_finite_differences() {
+            autodiff_difftest::check_vector_oracle_by_finite_differences(vgenerated::VCASES)
                 .assert_oracle_matches_finite_differences(20);
         }
     };
