@@ -72,7 +72,14 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/constructs.rs");
     println!("cargo:rerun-if-changed=build/everyday.rs");
-    let settings = CONFIG.read_env(EXCLUDABLE);
+    // The generated `f_hvp`s nest lexical scopes so deeply that rustc's
+    // LLVM overflows its default 8 MiB stack writing their debug info
+    // (`DwarfCompileUnit::createAndAddScopeChildren`, a SIGSEGV): give the
+    // rustc compiling this package's tests a larger one (cargo passes
+    // `rustc-env` to rustc's own environment, where it reads this).
+    println!("cargo:rustc-env=RUST_MIN_STACK=268435456");
+    let excludable: Vec<&str> = EXCLUDABLE.iter().chain(CHECK_KINDS).copied().collect();
+    let settings = CONFIG.read_env(&excludable);
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let out = Path::new(&out_dir);
     let mut stats = Stats::default();
@@ -143,6 +150,43 @@ const EXCLUDABLE: &[&str] = &[
     "reductions",
     "loop_value",
 ];
+
+/// The checks beyond the gradient, for `AUTODIFF_DIFFTEST_LOOPS_EXCLUDE`:
+/// `forward` (`#[grad(forward)]`, `f_jvp`) and `hessian`
+/// (`#[grad(hessian)]`, `f_hvp` and `f_hessian`). Excluding them changes
+/// only the attribute and the checks, never the functions, their points or
+/// their directions.
+const CHECK_KINDS: &[&str] = &["forward", "hessian", "fixed_len"];
+
+/// Constructs (coverage names, as counted in `Function::cov`) that
+/// `#[grad(hessian)]` refuses, with the reason: a function using one gets
+/// `#[grad(forward)]` only (its gradient and `f_jvp` are still checked).
+/// Shrink this list as the macro lifts its refusals. Empty: at the time of
+/// writing the macro refuses `powf` and calls between `#[grad]` functions
+/// under `hessian`, and this generator emits neither (closures are not
+/// calls between functions).
+const NOT_HESSIAN: &[(&str, &str)] = &[];
+
+/// Percentage of functions whose slices and `Vec`s are given a fixed length
+/// (`&[f64; L]`, `[f64; L]`), so that `f_hessian` (fixed sizes only) is
+/// generated and checked; `fixed_len` in `AUTODIFF_DIFFTEST_LOOPS_EXCLUDE`
+/// turns it off (the function bodies stay the same, the points of those
+/// functions change).
+const FIXED_PERCENT: u32 = 30;
+
+/// Constructs for which the macro's `f_hessian` (generated under `hessian`
+/// for fixed sizes only) is wrong or does not compile, with the bug: a
+/// function using one keeps its slices (no fixed length, so no
+/// `f_hessian`); its `f_hvp` and `f_jvp` are still checked.
+const NOT_F_HESSIAN: &[(&str, &str)] = &[(
+    "param_labels_vec",
+    "macro bug: `f_hessian` passes a non-`Copy` parameter (`labels: Vec<usize>`) \
+     to each of its K inner evaluations, error[E0382] use of moved value",
+)];
+
+/// Constructs that `#[grad(forward)]` refuses (or gets wrong, a known bug
+/// named in the reason): a function using one gets `#[grad]` only. Empty.
+const NOT_FORWARD: &[(&str, &str)] = &[];
 
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -321,11 +365,26 @@ struct Function {
     cov: Coverage,
     /// Module-level items it uses (tables), printed before it.
     items: String,
+    /// Marked `forward`: gets `f_jvp` (unless `forward` is excluded or it
+    /// uses a construct of [`NOT_FORWARD`]).
+    forward: bool,
+    /// Marked `hessian`: gets `f_hvp` and, when it has no slice or `Vec`
+    /// parameter, `f_hessian` (unless `hessian` is excluded or it uses a
+    /// construct of [`NOT_HESSIAN`] or [`NOT_FORWARD`]).
+    second: bool,
+    /// Fixed length `L` of its slices (`FIXED_PERCENT` of the functions):
+    /// the `#[grad]` form takes `&[f64; L]` for a slice and `[f64; L]` for
+    /// a `Vec` (the body reads them alike), all points have that length, and
+    /// with no slice or `Vec` left it gets `f_hessian`.
+    fixed: Option<usize>,
 }
 
 struct Point {
     /// One list per float parameter (a scalar is a list of one).
     floats: Vec<Vec<f64>>,
+    /// One random direction for `f_jvp` and `f_hvp`, shaped as `floats`,
+    /// each coordinate in `[-1, 1]`.
+    dirs: Vec<Vec<f64>>,
     ints: Vec<usize>,
     bools: Vec<bool>,
     /// One list per labels parameter.
@@ -495,8 +554,36 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
     }
     let tail = g.tail();
     everyday::guard_passive_lets(&mut stmts, &g.assigned, &mut g.every.passive);
-    let points = (0..POINTS).map(|_| g.point(&params)).collect();
+    // Fixed lengths and the directions come from a fourth stream: the
+    // functions, and the points of those without fixed lengths, are the
+    // ones this seed gave before forward mode was tested.
+    let mut dirs = fastrand::Rng::with_seed(splitmix(
+        seed ^ splitmix(index as u64) ^ 0x13_F0_5A_2D_D1_5E_00_04,
+    ));
+    let no_f_hessian = NOT_F_HESSIAN.iter().any(|(k, _)| g.cov.get(k) > 0);
+    let fixed =
+        (dirs.u32(0..100) < FIXED_PERCENT && !exclude.contains("fixed_len") && !no_f_hessian)
+            .then(|| dirs.usize(MIN_LEN..=MAX_LEN));
+    let mut points: Vec<Point> = match fixed {
+        None => (0..POINTS).map(|_| g.point(&params)).collect(),
+        Some(len) => {
+            g.count("fixed_len");
+            g.rng = fastrand::Rng::with_seed(dirs.u64(..));
+            g.rng2 = fastrand::Rng::with_seed(dirs.u64(..));
+            (0..POINTS).map(|_| g.point_len(&params, len)).collect()
+        }
+    };
+    for p in &mut points {
+        p.dirs = p
+            .floats
+            .iter()
+            .map(|xs| xs.iter().map(|_| dirs.f64() * 2.0 - 1.0).collect())
+            .collect();
+    }
     g.count("functions");
+    let uses = |list: &[(&str, &str)]| list.iter().any(|(k, _)| g.cov.get(k) > 0);
+    let forward = !exclude.contains("forward") && !uses(NOT_FORWARD);
+    let second = !exclude.contains("hessian") && !uses(NOT_FORWARD) && !uses(NOT_HESSIAN);
     Function {
         name: format!("gen_{index}"),
         params,
@@ -506,6 +593,9 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
         points,
         cov: g.cov,
         items: g.every.items,
+        forward,
+        second,
+        fixed,
     }
 }
 
@@ -605,8 +695,14 @@ impl Gen {
 
     fn point(&mut self, params: &[Param]) -> Point {
         let len = self.rng.usize(MIN_LEN..=MAX_LEN);
+        self.point_len(params, len)
+    }
+
+    /// A point whose slices have length `len`.
+    fn point_len(&mut self, params: &[Param], len: usize) -> Point {
         let mut p = Point {
             floats: Vec::new(),
+            dirs: Vec::new(),
             ints: Vec::new(),
             bools: Vec::new(),
             labels: Vec::new(),
@@ -2679,12 +2775,28 @@ fn function_text(f: &Function, attr: bool, oracle: bool) -> String {
         assigned: &f.assigned,
     };
     if attr {
-        p.out.push_str("#[grad]\n");
+        let args: Vec<&str> = [(f.forward, "forward"), (f.second, "hessian")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, arg)| *arg)
+            .collect();
+        if args.is_empty() {
+            p.out.push_str("#[grad]\n");
+        } else {
+            p.out.push_str(&format!("#[grad({})]\n", args.join(", ")));
+        }
     }
     let params: Vec<String> = f
         .params
         .iter()
-        .map(|q| format!("{}: {}", q.name, param_type(q.kind, oracle)))
+        .map(|q| {
+            let t = match (q.kind, f.fixed) {
+                (PKind::Slice, Some(len)) if !oracle => format!("&[f64; {len}]"),
+                (PKind::VecP, Some(len)) if !oracle => format!("[f64; {len}]"),
+                (kind, _) => param_type(kind, oracle),
+            };
+            format!("{}: {t}", q.name)
+        })
         .collect();
     if oracle {
         p.out.push_str(&format!(
@@ -2711,8 +2823,11 @@ fn call_args(f: &Function, duals: bool) -> String {
     let (mut fi, mut ii, mut bi, mut li) = (0, 0, 0, 0);
     let mut args = Vec::new();
     let src = if duals { "d" } else { "p.f" };
+    let fixed = f.fixed.is_some() && !duals;
     for q in &f.params {
         let a = match q.kind {
+            PKind::Slice if fixed => format!("&arr(p.f[{fi}])"),
+            PKind::VecP if fixed => format!("arr(p.f[{fi}])"),
             PKind::Slice => {
                 if duals {
                     format!("&d[{fi}]")
@@ -2778,9 +2893,16 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
         call_args(f, true)
     )
     .unwrap();
+    writeln!(
+        out,
+        "pub fn {name}_hyper(p: &Point, d: &[Vec<HyperDual64>]) -> HyperDual64 {{\n    {name}_oracle::<HyperDual64>({})\n}}\n",
+        call_args(f, true)
+    )
+    .unwrap();
     if no_macro {
         return;
     }
+    emit_higher_order(out, f, &args);
     let slots: Vec<String> = floats
         .iter()
         .enumerate()
@@ -2795,10 +2917,7 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
         slots.join(", ")
     )
     .unwrap();
-    if floats
-        .iter()
-        .any(|q| matches!(q.kind, PKind::Slice | PKind::VecP))
-    {
+    if has_slices(f) {
         // `f_grad_into`, with outputs that start as garbage (overwritten,
         // never accumulated into).
         let mut decl = String::new();
@@ -2831,6 +2950,84 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
     }
 }
 
+/// The direction arguments of `f_jvp` and `f_hvp`, from `p.d`: one per
+/// float parameter, of its type.
+fn dir_args(f: &Function) -> String {
+    let args: Vec<String> = float_params(f)
+        .iter()
+        .enumerate()
+        .map(|(k, q)| match (q.kind, f.fixed) {
+            (PKind::Slice, Some(_)) => format!("&arr(p.d[{k}])"),
+            (PKind::VecP, Some(_)) => format!("arr(p.d[{k}])"),
+            (PKind::Slice, None) => format!("p.d[{k}]"),
+            (PKind::VecP, None) => format!("p.d[{k}].to_vec()"),
+            (PKind::Array(_), _) => format!("arr(p.d[{k}])"),
+            _ => format!("p.d[{k}][0]"),
+        })
+        .collect();
+    args.join(", ")
+}
+
+/// Whether `f` has a slice or `Vec` float parameter (then no `f_hessian`).
+fn has_slices(f: &Function) -> bool {
+    f.fixed.is_none()
+        && float_params(f)
+            .iter()
+            .any(|q| matches!(q.kind, PKind::Slice | PKind::VecP))
+}
+
+/// The wrappers of `f_jvp` (`<name>_j`), `f_hvp` (`<name>_h`) and
+/// `f_hessian` (`<name>_hess`) that call them at a `Point` and its
+/// direction, giving the slots as lists (scalars as lists of one) as
+/// `Grads` does; `args` are the point's arguments.
+fn emit_higher_order(out: &mut String, f: &Function, args: &str) {
+    let name = &f.name;
+    let floats = float_params(f);
+    let m = floats.len();
+    let dargs = dir_args(f);
+    // Slot `k` of the tuple `r` for float parameter `q`, as a list.
+    let slot = |q: &Param, k: usize| match q.kind {
+        PKind::Scalar => format!("vec![r.{k}]"),
+        _ => format!("r.{k}.to_vec()"),
+    };
+    if f.forward {
+        writeln!(
+            out,
+            "pub fn {name}_j(p: &Point) -> (f64, f64) {{\n    {name}_jvp({args}, {dargs})\n}}\n"
+        )
+        .unwrap();
+    }
+    if !f.second {
+        return;
+    }
+    let grads: Vec<String> = floats
+        .iter()
+        .enumerate()
+        .map(|(k, q)| slot(q, k + 1))
+        .collect();
+    let hd: Vec<String> = floats
+        .iter()
+        .enumerate()
+        .map(|(k, q)| slot(q, m + k + 1))
+        .collect();
+    writeln!(
+        out,
+        "pub fn {name}_h(p: &Point) -> Second {{\n    let r = {name}_hvp({args}, {dargs});\n    (r.0, vec![{}], vec![{}])\n}}\n",
+        grads.join(", "),
+        hd.join(", ")
+    )
+    .unwrap();
+    if !has_slices(f) {
+        writeln!(
+            out,
+            "pub fn {name}_hess(p: &Point) -> Second {{\n    let r = {name}_hessian({args});\n    (r.0, vec![{}], r.{}.iter().map(|row| row.to_vec()).collect())\n}}\n",
+            grads.join(", "),
+            m + 1
+        )
+        .unwrap();
+    }
+}
+
 fn floats_text(xs: &[f64]) -> String {
     let v: Vec<String> = xs.iter().map(|x| format!("{x:?}")).collect();
     v.join(", ")
@@ -2838,11 +3035,39 @@ fn floats_text(xs: &[f64]) -> String {
 
 /// `gen_3_grad(&[..], [..], 0.5, 3)`: the call at a point, to reproduce it.
 fn call_text(f: &Function, p: &Point) -> String {
+    format!("{}_grad({})", f.name, point_args_text(f, p))
+}
+
+/// `gen_3_jvp(&[..], [..], 0.5, 3, &[..], [..], 0.1)`: the call of `f_jvp`
+/// at a point and its direction (`f_hvp` takes the same arguments).
+fn dir_call_text(f: &Function, p: &Point) -> String {
+    let dirs: Vec<String> = float_params(f)
+        .iter()
+        .zip(&p.dirs)
+        .map(|(q, d)| match q.kind {
+            PKind::Slice => format!("&[{}]", floats_text(d)),
+            PKind::VecP if f.fixed.is_some() => format!("[{}]", floats_text(d)),
+            PKind::VecP => format!("vec![{}]", floats_text(d)),
+            PKind::Array(_) => format!("[{}]", floats_text(d)),
+            _ => format!("{:?}", d[0]),
+        })
+        .collect();
+    format!(
+        "{}_jvp({}, {})",
+        f.name,
+        point_args_text(f, p),
+        dirs.join(", ")
+    )
+}
+
+/// The arguments of a call at a point, as Rust source.
+fn point_args_text(f: &Function, p: &Point) -> String {
     let (mut fi, mut ii, mut bi, mut li) = (0, 0, 0, 0);
     let mut args = Vec::new();
     for q in &f.params {
         let a = match q.kind {
             PKind::Slice => format!("&[{}]", floats_text(&p.floats[fi])),
+            PKind::VecP if f.fixed.is_some() => format!("[{}]", floats_text(&p.floats[fi])),
             PKind::VecP => format!("vec![{}]", floats_text(&p.floats[fi])),
             PKind::Array(_) => format!("[{}]", floats_text(&p.floats[fi])),
             PKind::Scalar => format!("{:?}", p.floats[fi][0]),
@@ -2869,7 +3094,7 @@ fn call_text(f: &Function, p: &Point) -> String {
         }
         args.push(a);
     }
-    format!("{}_grad({})", f.name, args.join(", "))
+    args.join(", ")
 }
 
 fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
@@ -2899,20 +3124,25 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
                 format!("&[{}]", ls.join(", "))
             })
             .collect();
+        let dirs: Vec<String> = p
+            .dirs
+            .iter()
+            .map(|xs| format!("&[{}]", floats_text(xs)))
+            .collect();
         write!(
             points,
-            "Point {{ f: &[{}], i: &[{}], b: &[{}], l: &[{}], call: \"{}\" }}, ",
+            "Point {{ f: &[{}], d: &[{}], i: &[{}], b: &[{}], l: &[{}], call: \"{}\", dcall: \"{}\" }}, ",
             fl.join(", "),
+            dirs.join(", "),
             ints.join(", "),
             bools.join(", "),
             labels.join(", "),
-            call_text(f, p)
+            call_text(f, p),
+            dir_call_text(f, p)
         )
         .unwrap();
     }
-    let has_into = float_params(f)
-        .iter()
-        .any(|q| matches!(q.kind, PKind::Slice | PKind::VecP));
+    let has_into = has_slices(f);
     let (grad, into) = if no_macro {
         ("None".to_string(), "None".to_string())
     } else {
@@ -2925,10 +3155,21 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
             },
         )
     };
+    let some = |on: bool, suffix: &str| {
+        if on && !no_macro {
+            format!("Some({module}::{name}_{suffix})")
+        } else {
+            "None".to_string()
+        }
+    };
+    let jvp = some(f.forward, "j");
+    let hvp = some(f.second, "h");
+    let hessian = some(f.second && !has_slices(f), "hess");
     writeln!(
         out,
         "    Case {{ name: \"{name}\", source: r#\"{src}\"#, floats: &[{}], points: &[{points}], \
-         plain: {module}::{name}_plain, grad: {grad}, into: {into}, dual: {module}::{name}_dual }},",
+         plain: {module}::{name}_plain, grad: {grad}, into: {into}, dual: {module}::{name}_dual, \
+         jvp: {jvp}, hvp: {hvp}, hessian: {hessian}, hyper: {module}::{name}_hyper }},",
         names.join(", ")
     )
     .unwrap();
@@ -3052,6 +3293,7 @@ const REQUIRED: &[&str] = &[
     "int_const_array",
     "int_const_read",
     "int_const_match",
+    "fixed_len",
 ];
 
 /// What the generator produced, for `meta.rs`.
@@ -3060,11 +3302,18 @@ struct Stats {
     counts: Coverage,
     lines: usize,
     max_lines: usize,
+    /// Functions marked `forward`, marked `hessian`, and with `f_hessian`.
+    forward: usize,
+    second: usize,
+    hessian: usize,
 }
 
 impl Stats {
     fn add(&mut self, f: &Function) {
         self.counts.merge(&f.cov);
+        self.forward += usize::from(f.forward);
+        self.second += usize::from(f.second);
+        self.hessian += usize::from(f.second && !has_slices(f));
         if !f.assigned.is_empty() {
             self.counts.add("let_mut", f.assigned.len());
         }
@@ -3095,6 +3344,33 @@ impl Stats {
             "/// Constructs every run of at least 300 functions must generate.\n\
              pub static REQUIRED: &[&str] = &{required:?};\n\
              pub const CHECK_COVERAGE: bool = {check};"
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "/// Functions marked `forward` (with `f_jvp`), marked `hessian` (with `f_hvp`), \
+             and with `f_hessian` (no slice or `Vec` parameter).\n\
+             pub const HIGHER_ORDER: (usize, usize, usize) = ({}, {}, {});",
+            self.forward, self.second, self.hessian
+        )
+        .unwrap();
+        let refused: Vec<String> = NOT_FORWARD
+            .iter()
+            .map(|(k, why)| format!("{k} (no forward: {why})"))
+            .chain(
+                NOT_HESSIAN
+                    .iter()
+                    .map(|(k, why)| format!("{k} (no hessian: {why})")),
+            )
+            .chain(
+                NOT_F_HESSIAN
+                    .iter()
+                    .map(|(k, why)| format!("{k} (no f_hessian: {why})")),
+            )
+            .collect();
+        writeln!(
+            out,
+            "/// Constructs kept out of `forward` or `hessian`, and why.\npub static NOT_HIGHER_ORDER: &[&str] = &{refused:?};"
         )
         .unwrap();
         writeln!(
