@@ -349,3 +349,24 @@ fn the_value_slot_survives_folding() {
     assert_close("f_hessian gradient", g, x.cos());
     assert_close("f_hessian", h[0][0], -x.sin());
 }
+
+/// `f_hessian` evaluates its body once per slot: a parameter it moves
+/// (`Vec<usize>` labels, a `Vec<f64>` of constants) is cloned for each.
+#[grad(wrt(a, b), hessian)]
+fn with_owned(labels: Vec<usize>, name: Vec<f64>, a: f64, b: [f64; 2]) -> f64 {
+    let n = labels.len() as f64 + name.len() as f64;
+    let owned = labels;
+    a * a * b[owned[0]] * n
+}
+
+#[test]
+fn hessian_with_owned_parameters() {
+    assert_eq!(
+        with_owned(vec![1, 0], vec![0.0, 1.0], 3.0, [0.5, 2.0]),
+        72.0
+    );
+    let (v, ga, gb, h) = with_owned_hessian(vec![1, 0], vec![0.0, 1.0], 3.0, [0.5, 2.0]);
+    assert_eq!(v, 9.0 * 2.0 * 4.0);
+    assert_eq!((ga, gb), (2.0 * 3.0 * 2.0 * 4.0, [0.0, 9.0 * 4.0]));
+    assert_eq!(h, [[16.0, 0.0, 24.0], [0.0; 3], [24.0, 0.0, 0.0]]);
+}

@@ -599,17 +599,23 @@ pub fn body_into(
         let t = tuple_tape(c);
         decls.push(quote!(let mut #t = ::std::vec::Vec::new();));
     }
+    // Hoisted values, with their initial values, a few dozen per `let`
+    // (one `let` each would nest a scope per value: see `declare`).
     let mut seen = HashSet::new();
-    for v in &func.hoisted {
-        if !seen.insert(*v) {
-            continue;
-        }
-        let id = value_ident(*v);
-        let init = default_of(func, *v);
-        match func.ty(*v) {
-            Ty::Float => decls.push(quote!(let mut #id: #float = #init;)),
-            _ => decls.push(quote!(let mut #id = #init;)),
-        }
+    let hoist: Vec<ValueId> = func
+        .hoisted
+        .iter()
+        .copied()
+        .filter(|v| seen.insert(*v))
+        .collect();
+    for chunk in hoist.chunks(DECLARED_TOGETHER) {
+        let names = chunk.iter().map(|v| value_ident(*v));
+        let tys = chunk.iter().map(|v| match func.ty(*v) {
+            Ty::Float => float.clone(),
+            _ => quote!(_),
+        });
+        let inits = chunk.iter().map(|v| default_of(func, *v));
+        decls.push(quote!(let (#(mut #names,)*): (#(#tys,)*) = (#(#inits,)*);));
     }
     let sweep = Structured {
         sig,
