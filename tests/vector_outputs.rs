@@ -345,3 +345,37 @@ fn early_returns_give_the_outputs_of_the_exit_taken() {
         ((6.0, 3.0), [3.0, 0.0], [2.0, 1.0])
     );
 }
+
+/// `f_jacobian` calls the derivative once per output (or input): a
+/// parameter it may move (`Vec<usize>` labels, a `Vec<f64>`) is cloned for
+/// each call.
+#[grad(wrt(x))]
+fn weighted_sums(x: &[f64], labels: Vec<usize>, scale: Vec<f64>) -> [f64; 2] {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * labels[i] as f64 * scale[i];
+    }
+    let owned = labels;
+    [s, s * x[owned[0]]]
+}
+
+#[grad(forward)]
+fn few_inputs(a: f64, labels: Vec<usize>) -> [f64; 3] {
+    let n = labels.len() as f64;
+    let owned = labels;
+    [a * n, a * a, owned[0] as f64 * a]
+}
+
+#[test]
+fn jacobians_with_owned_parameters() {
+    let x = [1.0, 2.0];
+    let (y, j) = weighted_sums_jacobian(&x, vec![1, 2], vec![0.5, 1.0]);
+    assert_eq!(y, weighted_sums(&x, vec![1, 2], vec![0.5, 1.0]));
+    // s = 0.5 x0 + 2 x1 = 4.5; row 1 = ∇(s x1) = (0.5 x1, 2 x1 + s).
+    assert_eq!(y, [4.5, 9.0]);
+    assert_eq!(j, [vec![0.5, 2.0], vec![1.0, 4.0 + 4.5]]);
+    // One input, three outputs: by input, one f_jvp per slot.
+    let (y, j) = few_inputs_jacobian(2.0, vec![3, 1]);
+    assert_eq!(y, few_inputs(2.0, vec![3, 1]));
+    assert_eq!(j, [2.0, 4.0, 3.0]);
+}

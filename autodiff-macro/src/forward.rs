@@ -479,7 +479,7 @@ fn hvp_ir(forward: &Func) -> Func {
 
 /// Whether a parameter of type `ty` may not be `Copy`: not a reference, an
 /// array or a primitive.
-fn moved_by_value(ty: &syn::Type) -> bool {
+pub fn moved_by_value(ty: &syn::Type) -> bool {
     const PRIMITIVES: [&str; 17] = [
         "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
         "u128", "usize", "bool", "char", "str",

@@ -299,13 +299,15 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         && wrt
             .iter()
             .all(|p| !p.array.as_ref().is_some_and(|a| a.dynamic)))
-    .then(|| by_input(&wrt, &slots, &float, &m, &out, name, &names));
+    .then(|| by_input(&sig, &wrt, &slots, &float, &m, &out, name, &names));
     let jac_body = if ok {
+        let fresh = fresh_clones(&sig);
         let idx = (1..=slots.len()).map(syn::Index::from);
         let last = syn::Index::from(slots.len() + 1);
         let by_output = quote! {
             let #rows: [(#float, #(#slots,)* [#float; #m]); #m] =
                 ::core::array::from_fn(|#k| {
+                    #(#fresh)*
                     let mut #unit = [0.0 as #float; #m];
                     #unit[#k] = 1.0;
                     #grad(#(#names,)* #unit)
@@ -359,6 +361,7 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
 /// number of slots (a constant expression) and the code.
 #[allow(clippy::too_many_arguments)]
 fn by_input(
+    sig: &Sig,
     wrt: &[&crate::ast::Param],
     slots: &[TokenStream],
     float: &syn::Ident,
@@ -417,10 +420,12 @@ fn by_input(
         }
     };
     let value = format_ident!("__ad_value", span = Span::mixed_site());
+    let fresh = fresh_clones(sig);
     let code = quote! {
         #(let mut #jac: [#slots; #m] = ::core::array::from_fn(|_| #flat::zero());)*
         let mut #y = ::core::option::Option::None;
         for #j in 0..#inputs {
+            #(#fresh)*
             #(#set_dirs)*
             let (#value, #col) = #jvp(#(#names,)* #(#pass_dirs),*);
             let #col = #col_array;
@@ -434,6 +439,20 @@ fn by_input(
         (#y, #(#jac),*)
     };
     (inputs, code)
+}
+
+/// `let p = p.clone();` for each parameter a call may move (not a
+/// reference, an array or a primitive: `labels: Vec<usize>`), for code that
+/// calls the derivative once per output or input.
+fn fresh_clones(sig: &Sig) -> Vec<TokenStream> {
+    sig.params
+        .iter()
+        .filter(|p| crate::forward::moved_by_value(p.syn_ty))
+        .map(|p| {
+            let id = &p.ident;
+            quote!(let #id = ::core::clone::Clone::clone(&#id);)
+        })
+        .collect()
 }
 
 /// The user's function and the errors.
