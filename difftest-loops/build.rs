@@ -38,6 +38,10 @@ mod constructs;
 // value), drawn from a third random stream.
 #[path = "build/everyday.rs"]
 mod everyday;
+// Functions with several outputs (`vgen_<i>`, `f_jacobian`, `f_vjp`,
+// `f_jvp`), built on `gen_<i>`'s body, from a fourth random stream.
+#[path = "build/vector.rs"]
+mod vector;
 
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
@@ -72,19 +76,45 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/constructs.rs");
     println!("cargo:rerun-if-changed=build/everyday.rs");
+    println!("cargo:rerun-if-changed=build/vector.rs");
     let excludable: Vec<&str> = EXCLUDABLE.iter().chain(CHECK_KINDS).copied().collect();
     let settings = CONFIG.read_env(&excludable);
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let out = Path::new(&out_dir);
     let mut stats = Stats::default();
+    // Each shard's `VCASES` (the vector-valued functions), by shard.
+    let mut vtables = vec![String::new(); CONFIG.shards];
+    let mut vstats = vector::Stats::default();
     settings.write_shards(out, |i, module, code, table| {
-        let func = generate(settings.seed, i, &settings.exclude);
+        let (func, mut g) = generate(settings.seed, i, &settings.exclude);
         stats.add(&func);
         emit_function(code, &func, settings.no_macro);
         emit_case(table, &func, module, settings.no_macro);
+        if let Some(vf) = vector::generate(
+            settings.seed,
+            i,
+            &func,
+            &mut g,
+            &settings.exclude,
+            &mut vstats,
+        ) {
+            vstats.add(&func, &vf);
+            vector::emit_function(code, &func, &vf, settings.no_macro);
+            // `module` is `part_<shard>_<k>`.
+            let shard: usize = module.split('_').nth(1).unwrap().parse().unwrap();
+            vector::emit_case(&mut vtables[shard], &func, &vf, module, settings.no_macro);
+        }
     });
+    for (shard, table) in vtables.iter().enumerate() {
+        std::fs::write(
+            out.join(format!("vcases_{shard}.rs")),
+            format!("pub static VCASES: &[VCase] = &[\n{table}];\n"),
+        )
+        .unwrap();
+    }
     let mut meta = settings.meta();
     stats.emit(&mut meta, &settings.exclude);
+    vstats.emit(&mut meta);
     std::fs::write(out.join("meta.rs"), meta).unwrap();
 }
 
@@ -150,7 +180,10 @@ const EXCLUDABLE: &[&str] = &[
 /// (`#[grad(hessian)]`, `f_hvp` and `f_hessian`). Excluding them changes
 /// only the attribute and the checks, never the functions, their points or
 /// their directions.
-const CHECK_KINDS: &[&str] = &["forward", "hessian", "fixed_len"];
+///
+/// `vector` leaves out the vector-valued companions `vgen_<i>` (drawn from
+/// a stream of their own: excluding them changes nothing else).
+const CHECK_KINDS: &[&str] = &["forward", "hessian", "fixed_len", "vector"];
 
 /// Constructs (coverage names, as counted in `Function::cov`) that
 /// `#[grad(hessian)]` refuses, with the reason: a function using one gets
@@ -480,7 +513,10 @@ struct Gen {
     every: everyday::State,
 }
 
-fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
+/// Function `index`, and the generator as it ends (its scope is the
+/// function body's at the tail: `build/vector.rs` draws further outputs
+/// from it, with streams of its own).
+fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, Gen) {
     let rng = fastrand::Rng::with_seed(splitmix(seed ^ splitmix(index as u64)));
     let mut g = Gen {
         rng,
@@ -576,19 +612,20 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> Function {
     let uses = |list: &[(&str, &str)]| list.iter().any(|(k, _)| g.cov.get(k) > 0);
     let forward = !exclude.contains("forward") && !uses(NOT_FORWARD);
     let second = !exclude.contains("hessian") && !uses(NOT_FORWARD) && !uses(NOT_HESSIAN);
-    Function {
+    let f = Function {
         name: format!("gen_{index}"),
         params,
-        assigned: g.assigned,
+        assigned: std::mem::take(&mut g.assigned),
         stmts,
         tail,
         points,
-        cov: g.cov,
-        items: g.every.items,
+        cov: std::mem::take(&mut g.cov),
+        items: std::mem::take(&mut g.every.items),
         forward,
         second,
         fixed,
-    }
+    };
+    (f, g)
 }
 
 impl Gen {
@@ -2572,11 +2609,25 @@ struct Printer<'a> {
     out: String,
     oracle: bool,
     assigned: &'a BTreeSet<usize>,
+    /// Set in a vector-valued function: what its early `return`s return.
+    vret: Option<&'a vector::VRet>,
 }
 
 impl Printer<'_> {
     fn e(&self, e: &E) -> String {
         if self.oracle { oracle(e) } else { plain(e) }
+    }
+
+    /// What `return e` returns: `e`, or in a vector-valued function the
+    /// outputs `[e, ..]` (`(e, ..)`) that [`vector::VRet`] makes of it.
+    fn returned(&self, e: &E) -> String {
+        match self.vret {
+            None => self.e(e),
+            Some(v) => {
+                let outs: Vec<String> = v.outputs(e).iter().map(|e| self.e(e)).collect();
+                vector::list(&outs, v.tuple && !self.oracle)
+            }
+        }
     }
 
     fn line(&mut self, ind: usize, s: &str) {
@@ -2730,7 +2781,7 @@ impl Printer<'_> {
                 self.line(ind, &l);
             }
             S::Return(e) => {
-                let l = format!("return {};", self.e(e));
+                let l = format!("return {};", self.returned(e));
                 self.line(ind, &l);
             }
             S::Match { scrutinee, arms } => self.match_stmt(scrutinee, arms, ind),
@@ -2761,12 +2812,30 @@ fn param_type(kind: PKind, oracle: bool) -> String {
 
 /// The function's text: the `#[grad]` form or the oracle.
 fn function_text(f: &Function, attr: bool, oracle: bool) -> String {
+    function_text_v(f, None, attr, oracle)
+}
+
+/// The text of `f`, or with `v` of its vector-valued companion `vgen_<i>`
+/// (same parameters and body, `v`'s outputs and early returns).
+fn function_text_v(
+    f: &Function,
+    v: Option<&vector::VFunction>,
+    attr: bool,
+    oracle: bool,
+) -> String {
     let mut p = Printer {
         out: String::new(),
         oracle,
         assigned: &f.assigned,
+        vret: v.map(|v| &v.ret),
     };
-    if attr {
+    if let (Some(v), true) = (v, attr) {
+        p.out.push_str(if v.forward {
+            "#[grad(forward)]\n"
+        } else {
+            "#[grad]\n"
+        });
+    } else if attr {
         let args: Vec<&str> = [(f.forward, "forward"), (f.second, "hessian")]
             .iter()
             .filter(|(on, _)| *on)
@@ -2790,21 +2859,29 @@ fn function_text(f: &Function, attr: bool, oracle: bool) -> String {
             format!("{}: {t}", q.name)
         })
         .collect();
+    let (name, ret_o, ret) = match v {
+        None => (&f.name, "D".to_string(), "f64".to_string()),
+        Some(v) => (&v.name, format!("[D; {}]", v.outputs()), v.ret_type()),
+    };
     if oracle {
         p.out.push_str(&format!(
-            "pub fn {}_oracle<D: DualNum<Primitive = f64> + Copy + o::Parts>({}) -> D {{\n",
-            f.name,
+            "pub fn {name}_oracle<D: DualNum<Primitive = f64> + Copy + o::Parts>({}) -> {ret_o} {{\n",
             params.join(", ")
         ));
     } else {
         p.out.push_str(&format!(
-            "pub fn {}({}) -> f64 {{\n",
-            f.name,
+            "pub fn {name}({}) -> {ret} {{\n",
             params.join(", ")
         ));
     }
     p.stmts(&f.stmts, 1);
-    let t = p.e(&f.tail);
+    let t = match v {
+        None => p.e(&f.tail),
+        Some(v) => {
+            let outs: Vec<String> = v.outputs_at_tail(&f.tail).iter().map(|e| p.e(e)).collect();
+            vector::list(&outs, v.ret.tuple && !oracle)
+        }
+    };
     p.line(1, &t);
     p.out.push_str("}\n");
     p.out
@@ -3033,6 +3110,12 @@ fn call_text(f: &Function, p: &Point) -> String {
 /// `gen_3_jvp(&[..], [..], 0.5, 3, &[..], [..], 0.1)`: the call of `f_jvp`
 /// at a point and its direction (`f_hvp` takes the same arguments).
 fn dir_call_text(f: &Function, p: &Point) -> String {
+    dir_call_text_of(f, &f.name, p)
+}
+
+/// [`dir_call_text`] for the function `name` (`vgen_<i>`) with `f`'s
+/// parameters.
+fn dir_call_text_of(f: &Function, name: &str, p: &Point) -> String {
     let dirs: Vec<String> = float_params(f)
         .iter()
         .zip(&p.dirs)
@@ -3044,12 +3127,7 @@ fn dir_call_text(f: &Function, p: &Point) -> String {
             _ => format!("{:?}", d[0]),
         })
         .collect();
-    format!(
-        "{}_jvp({}, {})",
-        f.name,
-        point_args_text(f, p),
-        dirs.join(", ")
-    )
+    format!("{name}_jvp({}, {})", point_args_text(f, p), dirs.join(", "))
 }
 
 /// The arguments of a call at a point, as Rust source.
@@ -3089,9 +3167,8 @@ fn point_args_text(f: &Function, p: &Point) -> String {
     args.join(", ")
 }
 
-fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
-    let name = &f.name;
-    let src = format!("{}{}", f.items, function_text(f, true, false));
+/// The names of `f`'s float slots, for `Case::floats`: `"a"`, `"x[]"`.
+fn float_names(f: &Function) -> String {
     let names: Vec<String> = float_params(f)
         .iter()
         .map(|q| match q.kind {
@@ -3099,6 +3176,12 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
             _ => format!("\"{}[]\"", q.name),
         })
         .collect();
+    names.join(", ")
+}
+
+/// `f`'s points as `Point { .. }, ..`; `calls(p)` gives their `call` and
+/// `dcall` texts.
+fn points_text(f: &Function, calls: impl Fn(&Point) -> (String, String)) -> String {
     let mut points = String::new();
     for p in &f.points {
         let fl: Vec<String> = p
@@ -3121,19 +3204,25 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
             .iter()
             .map(|xs| format!("&[{}]", floats_text(xs)))
             .collect();
+        let (call, dcall) = calls(p);
         write!(
             points,
-            "Point {{ f: &[{}], d: &[{}], i: &[{}], b: &[{}], l: &[{}], call: \"{}\", dcall: \"{}\" }}, ",
+            "Point {{ f: &[{}], d: &[{}], i: &[{}], b: &[{}], l: &[{}], call: \"{call}\", dcall: \"{dcall}\" }}, ",
             fl.join(", "),
             dirs.join(", "),
             ints.join(", "),
             bools.join(", "),
             labels.join(", "),
-            call_text(f, p),
-            dir_call_text(f, p)
         )
         .unwrap();
     }
+    points
+}
+
+fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
+    let name = &f.name;
+    let src = format!("{}{}", f.items, function_text(f, true, false));
+    let points = points_text(f, |p| (call_text(f, p), dir_call_text(f, p)));
     let has_into = has_slices(f);
     let (grad, into) = if no_macro {
         ("None".to_string(), "None".to_string())
@@ -3162,7 +3251,7 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
         "    Case {{ name: \"{name}\", source: r#\"{src}\"#, floats: &[{}], points: &[{points}], \
          plain: {module}::{name}_plain, grad: {grad}, into: {into}, dual: {module}::{name}_dual, \
          jvp: {jvp}, hvp: {hvp}, hessian: {hessian}, hyper: {module}::{name}_hyper }},",
-        names.join(", ")
+        float_names(f)
     )
     .unwrap();
 }

@@ -477,7 +477,7 @@ impl Printer<'_> {
                     self.line(ind + 1, "}");
                 }
                 Arm::Return(e) => {
-                    let e = self.e(e);
+                    let e = self.returned(e);
                     self.line(ind + 1, &format!("{head} return {e},"));
                 }
             }

@@ -17,6 +17,14 @@ use autodiff_difftest_harness::{richardson, scaled_error};
 use num_dual::{Dual64, HyperDual64};
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+pub use vector::{
+    VCase, VectorOracle, check_jacobian, check_vector_jvp,
+    check_vector_oracle_by_finite_differences, check_vjp, vector_oracle_at,
+};
+
+/// The vector-valued functions `vgen_<i>` ([`VCase`]): `f_jacobian`,
+/// `f_vjp`, `f_jvp`.
+mod vector;
 
 /// Relative tolerance: `|a - b| <= TOL * max(1, |a|, |b|)`.
 pub const TOL: f64 = 1e-9;

@@ -73,6 +73,59 @@ macro_rules! loops_shard {
             );
         }
 
+        /// The shard's vector-valued functions `vgen_<i>` (`VCASES`, written
+        /// next to the shard: adapters to the functions of `generated`).
+        #[allow(clippy::all, unused)]
+        mod vgenerated {
+            use super::generated::*;
+            use autodiff_difftest_loops::{Point, VCase};
+
+            include!(concat!(env!("OUT_DIR"), "/vcases_", $shard, ".rs"));
+        }
+
+        #[test]
+        fn jacobian_matches_num_dual_oracle() {
+            let (n, shapes, paths, returns, fixed) = common::meta::VECTOR;
+            println!(
+                "f_jacobian against Dual64, one float slot seeded at a time ({n} vector-valued \
+                 functions in all shards; [f64; 2], [f64; 3], (f64, f64), (f64, f64, f64): \
+                 {shapes:?}; by input, by output: {paths:?}; {returns} with an early return; \
+                 {fixed} with no slice or Vec):"
+            );
+            println!("left out (macro bugs): {:?}", common::meta::VECTOR_REFUSED);
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest_loops::MAX_SKIP_FRACTION,
+                || autodiff_difftest_loops::check_jacobian(vgenerated::VCASES),
+            );
+        }
+
+        #[test]
+        fn vjp_matches_num_dual_oracle() {
+            println!("f_vjp against Σₖ wₖ·(row k of the Dual64 Jacobian), a random w per point:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest_loops::MAX_SKIP_FRACTION,
+                || autodiff_difftest_loops::check_vjp(vgenerated::VCASES),
+            );
+        }
+
+        #[test]
+        fn vector_jvp_matches_num_dual_oracle() {
+            println!("f_jvp of several outputs against one Dual64 pass along each point's direction:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest_loops::MAX_SKIP_FRACTION,
+                || autodiff_difftest_loops::check_vector_jvp(vgenerated::VCASES),
+            );
+        }
+
+        #[test]
+        fn vector_oracle_matches_finite_differences() {
+            autodiff_difftest_loops::check_vector_oracle_by_finite_differences(vgenerated::VCASES)
+                .assert_oracle_matches_finite_differences(10);
+        }
+
         #[test]
         fn hyper_dual_oracle_matches_finite_differences() {
             autodiff_difftest_loops::check_second_order_oracle_by_finite_differences(
