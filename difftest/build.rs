@@ -5,16 +5,16 @@
 //! `N` random functions, each emitted twice from one expression tree:
 //!
 //! * `#[grad(forward, hessian)] pub fn gen_<i>(x0: f64, ..) -> f64 { .. }`,
-//!   the code under test (`f_grad`, `f_jvp`, `f_hvp`, `f_hessian`); a
-//!   function using an op of `NOT_TWICE` (`powf`), which `hessian` refuses,
-//!   gets `#[grad(forward)]`;
+//!   the code under test (`f_grad`, `f_jvp`, `f_hvp`, `f_hessian`; every
+//!   op has a second derivative, so every function gets both arguments
+//!   unless `AUTODIFF_DIFFTEST_EXCLUDE` names `forward` or `hessian`);
 //! * `pub fn gen_<i>_oracle<D: DualNum<Primitive = f64> + Copy>(x0: D, ..) -> D`,
 //!   the same computation over num-dual's dual numbers (fully parenthesised,
 //!   path calls only, hand-written helpers in `autodiff_difftest::oracle`),
 //!   instantiated at `Dual64` and at `HyperDual64`.
 //!
 //! and, for about a quarter of them, a vector-valued `vgen_<i>` and its
-//! oracle (`build/vector.rs`, `f_jacobian` and `f_vjp`, in the table
+//! oracle (`build/vector.rs`, `f_jacobian`, `f_vjp` and `f_jvp`, in the table
 //! `VCASES` of `vcases_<s>.rs`),
 //! plus a table `CASES` with each function's source text, random points and
 //! one random direction per point. The directions are drawn after
@@ -102,6 +102,9 @@ fn main() {
     // Each shard's `VCASES` (the vector-valued functions), by shard.
     let mut vtables = vec![String::new(); CONFIG.shards];
     let mut vshapes = BTreeMap::<String, usize>::new();
+    // `vgen_<i>_jacobian` by input (forward passes) and by output (reverse
+    // sweeps), by the macro's rule.
+    let mut vpaths = [0usize; 2];
     settings.write_shards(out, |i, module, code, table| {
         let func = generate(settings.seed, i, &ops, exclude);
         coverage.add(&func);
@@ -112,6 +115,7 @@ fn main() {
             *vshapes
                 .entry(format!("{shape} of {}", vf.outputs()))
                 .or_default() += 1;
+            vpaths[usize::from(!vf.by_input())] += 1;
             vector::emit_function(code, &vf, settings.no_macro);
             // `module` is `part_<shard>_<k>`.
             let shard: usize = module.split('_').nth(1).unwrap().parse().unwrap();
@@ -133,9 +137,10 @@ fn main() {
         .collect();
     writeln!(
         meta,
-        "/// Vector-valued functions `vgen_<i>` (`f_jacobian`, `f_vjp`).\npub const VECTOR_FUNCTIONS: usize = {};\n/// (output type, functions).\npub static VECTOR_SHAPES: &[(&str, usize)] = &[{}];",
+        "/// Vector-valued functions `vgen_<i>` (`f_jacobian`, `f_vjp`, `f_jvp`).\npub const VECTOR_FUNCTIONS: usize = {};\n/// (output type, functions).\npub static VECTOR_SHAPES: &[(&str, usize)] = &[{}];\n/// Functions whose `f_jacobian` goes by input (one forward pass per input: `forward`, fewer inputs than outputs) and by output (one reverse sweep per output).\npub static VECTOR_JACOBIAN_PATHS: [usize; 2] = {:?};",
         vshapes.values().sum::<usize>(),
-        shapes.join(", ")
+        shapes.join(", "),
+        vpaths
     )
     .unwrap();
     std::fs::write(out.join("meta.rs"), meta).unwrap();
@@ -501,8 +506,7 @@ struct Function {
     dirs: Vec<Vec<f64>>,
     /// Marked `forward`: gets `f_jvp` (unless `forward` is excluded).
     forward: bool,
-    /// Marked `hessian`: uses no op that `#[grad(hessian)]` refuses
-    /// ([`NOT_TWICE`]) and `hessian` is not excluded; gets `f_hvp` and
+    /// Marked `hessian` (unless `hessian` is excluded): gets `f_hvp` and
     /// `f_hessian`.
     second: bool,
 }
@@ -514,39 +518,6 @@ struct Function {
 /// changes only the attribute or the `vgen_<i>`, never the functions
 /// `gen_<i>` or their points.
 const CHECK_KINDS: &[&str] = &["forward", "hessian", "vector"];
-
-/// Ops whose second derivative `#[grad(hessian)]` refuses (a compile error):
-/// functions using one get `#[grad(forward)]` only. (`powi` and `hypot`
-/// left it when the macro learnt their second derivatives.)
-// TODO(powf): remove `Op::Powf` (making this empty) once `#[grad(hessian)]` has powf's second derivative.
-const NOT_TWICE: &[Op] = &[Op::Powf];
-
-/// Whether `e` uses an op of [`NOT_TWICE`].
-fn uses_not_twice(e: &E) -> bool {
-    match e {
-        E::Var(_) | E::Lit(_) | E::Const(_) => false,
-        E::Neg(a) | E::Paren(a) => uses_not_twice(a),
-        E::Bin(_, a, b) => uses_not_twice(a) || uses_not_twice(b),
-        E::Call { op, args, .. } => NOT_TWICE.contains(op) || args.iter().any(uses_not_twice),
-        E::AsF64(i, _) => int_uses_not_twice(i),
-        E::Match(s, arms) => {
-            let s = match &**s {
-                Scrut::Int(i) => int_uses_not_twice(i),
-                Scrut::Cmp(_, a, b) => uses_not_twice(a) || uses_not_twice(b),
-            };
-            s || arms.iter().any(|(_, e)| uses_not_twice(e))
-        }
-    }
-}
-
-fn int_uses_not_twice(i: &I) -> bool {
-    match i {
-        I::Cast(e, _) => uses_not_twice(e),
-        I::Lit(_) | I::Var(_) => false,
-        I::Bin(_, a, b) => int_uses_not_twice(a) || int_uses_not_twice(b),
-        I::Index(_, k) => int_uses_not_twice(k),
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Generation
@@ -623,14 +594,9 @@ fn generate(seed: u64, index: usize, ops: &[Op], exclude: &BTreeSet<String>) -> 
         .map(|_| (0..params).map(|_| g.rng.f64() * 2.0 - 1.0).collect())
         .collect();
     let forward = !exclude.contains("forward");
-    let second = !exclude.contains("hessian")
-        && !uses_not_twice(&tail)
-        && stmts.iter().all(|s| match s {
-            Stmt::Let { e, .. } | Stmt::Assign { e, .. } => !uses_not_twice(e),
-            Stmt::SinCos { arg, .. } => !uses_not_twice(arg),
-            Stmt::LetInt { i, .. } => !int_uses_not_twice(i),
-            Stmt::IntArray { .. } => true,
-        });
+    // Every op of the set has a second derivative in `#[grad(hessian)]`
+    // (`powf` was the last one to get it), so every function has `hessian`.
+    let second = !exclude.contains("hessian");
     Function {
         name: format!("gen_{index}"),
         params,
@@ -1935,15 +1901,12 @@ struct Stats {
     stmts: BTreeMap<usize, usize>,
     /// Functions with `hessian` in their attribute.
     second: usize,
-    /// Op uses (both forms) in those functions.
-    second_ops: Coverage,
 }
 
 impl Stats {
     fn add(&mut self, f: &Function) {
         self.params[f.params - 1] += 1;
         self.second += usize::from(f.second);
-        let before = (self.method.clone(), self.path.clone());
         *self.stmts.entry(f.stmts.len()).or_default() += 1;
         for s in &f.stmts {
             match s {
@@ -1978,14 +1941,6 @@ impl Stats {
             }
         }
         self.expr(&f.tail);
-        if f.second {
-            for name in METHODS {
-                let uses = self.method.get(name) + self.path.get(name)
-                    - before.0.get(name)
-                    - before.1.get(name);
-                self.second_ops.add(name, uses);
-            }
-        }
     }
 
     fn op(&mut self, op: Op, path: bool) {
@@ -2142,23 +2097,9 @@ impl Stats {
         .unwrap();
         writeln!(
             out,
-            "/// Functions with `hessian` in their attribute (those using no op of `NOT_TWICE`, unless `hessian` is excluded).\npub const SECOND_ORDER: usize = {};",
+            "/// Functions with `hessian` in their attribute: all of them, unless `hessian` is excluded.\npub const SECOND_ORDER: usize = {};",
             self.second
         )
         .unwrap();
-        let not_twice: Vec<&str> = NOT_TWICE.iter().map(|op| op.name()).collect();
-        writeln!(
-            out,
-            "/// Ops whose second derivative `#[grad(hessian)]` refuses: functions using one get no `hessian`.\npub const NOT_TWICE: &[&str] = &{not_twice:?};"
-        )
-        .unwrap();
-        self.second_ops.write_table(
-            out,
-            "(op, uses in the functions with `hessian`).",
-            "SECOND_ORDER_OP_COVERAGE",
-            ops.iter()
-                .map(|op| op.name())
-                .filter(|name| !exclude.contains(*name)),
-        );
     }
 }

@@ -1,16 +1,20 @@
 //! Functions with several outputs (issue 13): for about one function in
 //! [`VECTOR_CHANCE`], next to `gen_<i>`,
 //!
-//! * `#[grad] pub fn vgen_<i>(x0: f64, ..) -> [f64; M]` (`M` 2 or 3) or
-//!   `-> (f64, f64)` / `-> (f64, f64, f64)`, the code under test
-//!   (`vgen_<i>_jacobian`, `vgen_<i>_vjp`): a few statements shared by the
-//!   outputs, then the outputs, each a generated expression over the same
-//!   parameters as `gen_<i>` and those statements' locals;
+//! * `#[grad(forward)] pub fn vgen_<i>(x0: f64, ..) -> [f64; M]` (`M` 2
+//!   or 3) or `-> (f64, f64)` / `-> (f64, f64, f64)`, the code under test
+//!   (`vgen_<i>_jacobian`, `vgen_<i>_vjp`, `vgen_<i>_jvp`; `#[grad]` alone,
+//!   without `_jvp`, when `AUTODIFF_DIFFTEST_EXCLUDE` names `forward`): a
+//!   few statements shared by the outputs, then the outputs, each a
+//!   generated expression over the same parameters as `gen_<i>` and those
+//!   statements' locals. With `forward`, `f_jacobian` takes one forward
+//!   pass per input when there are fewer inputs than outputs (1 input, or
+//!   2 inputs and 3 outputs), else one reverse sweep per output;
 //! * `pub fn vgen_<i>_oracle<D: DualNum<Primitive = f64> + Copy>(x0: D, ..)
 //!   -> [D; M]`, the same computation printed as the scalar oracles are.
 //!
-//! Everything about `vgen_<i>` (whether there is one, its body, its points
-//! and cotangents) is drawn from its own random stream, derived from
+//! Everything about `vgen_<i>` (whether there is one, its body, its points,
+//! cotangents and directions) is drawn from its own random stream, derived from
 //! `gen_<i>`'s, so that `gen_<i>` and its points are the ones the seed gave
 //! before vector outputs were tested; only the number of parameters is
 //! taken from `gen_<i>`.
@@ -35,11 +39,33 @@ pub(super) struct VFunction {
     points: Vec<Vec<f64>>,
     /// One random cotangent per point, each coordinate in `[-1, 1]`.
     weights: Vec<Vec<f64>>,
+    /// One random direction per point (for `f_jvp`), each coordinate in
+    /// `[-1, 1]`; drawn last, so the rest is what it was without them.
+    dirs: Vec<Vec<f64>>,
+    /// Marked `forward` (unless `forward` is excluded): gets `f_jvp`, and
+    /// `f_jacobian` may go by input.
+    pub(super) forward: bool,
 }
 
 impl VFunction {
     pub(super) fn outputs(&self) -> usize {
         self.outputs.len()
+    }
+
+    /// Whether `f_jacobian` takes one forward pass per input (marked
+    /// `forward`, fewer inputs than outputs) rather than one reverse sweep
+    /// per output: the macro's rule, for a function without slices.
+    pub(super) fn by_input(&self) -> bool {
+        self.forward && self.params < self.outputs()
+    }
+
+    /// The output type's value with every float `f64::NAN` (stubs).
+    fn nan_value(&self) -> String {
+        if self.tuple {
+            format!("({})", vec!["f64::NAN"; self.outputs()].join(", "))
+        } else {
+            format!("[f64::NAN; {}]", self.outputs())
+        }
     }
 
     /// The output type, `[f64; M]` or `(f64, ..)`.
@@ -125,6 +151,9 @@ pub(super) fn generate(
     let weights = (0..super::POINTS)
         .map(|_| (0..m).map(|_| g.rng.f64() * 2.0 - 1.0).collect())
         .collect();
+    let dirs = (0..super::POINTS)
+        .map(|_| (0..params).map(|_| g.rng.f64() * 2.0 - 1.0).collect())
+        .collect();
     Some(VFunction {
         name: format!("vgen_{index}"),
         params,
@@ -133,6 +162,8 @@ pub(super) fn generate(
         tuple,
         points,
         weights,
+        dirs,
+        forward: !exclude.contains("forward"),
     })
 }
 
@@ -140,7 +171,11 @@ pub(super) fn generate(
 fn source(f: &VFunction, attr: bool) -> String {
     let mut out = String::new();
     if attr {
-        out.push_str("#[grad]\n");
+        out.push_str(if f.forward {
+            "#[grad(forward)]\n"
+        } else {
+            "#[grad]\n"
+        });
     }
     writeln!(
         out,
@@ -186,6 +221,16 @@ pub(super) fn emit_function(out: &mut String, f: &VFunction, no_macro: bool) {
             "pub fn {name}_vjp({params}, w: {ret}) -> ({ret}, {slots}) {{ let _ = w; ({name}({args}), {nans}) }}"
         )
         .unwrap();
+        if f.forward {
+            let dirs: Vec<String> = (0..f.params).map(|p| format!("d_x{p}: f64")).collect();
+            writeln!(
+                out,
+                "pub fn {name}_jvp({params}, {}) -> ({ret}, {ret}) {{ ({name}({args}), {}) }}",
+                dirs.join(", "),
+                f.nan_value()
+            )
+            .unwrap();
+        }
     }
     writeln!(
         out,
@@ -200,8 +245,8 @@ pub(super) fn emit_function(out: &mut String, f: &VFunction, no_macro: bool) {
     writeln!(out, "    [{}]\n}}\n", outs.join(", ")).unwrap();
 }
 
-/// Its row of the shard's `VCASES`: the source, points, cotangents, and
-/// adapters from slices to the generated functions.
+/// Its row of the shard's `VCASES`: the source, points, cotangents,
+/// directions, and adapters from slices to the generated functions.
 pub(super) fn emit_case(out: &mut String, f: &VFunction, module: &str) {
     let table = |rows: &[Vec<f64>]| {
         let rows: Vec<String> = rows
@@ -223,17 +268,30 @@ pub(super) fn emit_case(out: &mut String, f: &VFunction, module: &str) {
     } else {
         format!("[{}]", w.join(", "))
     };
+    let jvp = if f.forward {
+        format!(
+            "Some(|x: &[f64], d: &[f64]| {{ let r = {module}::{name}_jvp({x}, {d}); ({value}, {tangent}) }})",
+            d = f.args_from("d"),
+            value = f.to_vec("r.0"),
+            tangent = f.to_vec("r.1"),
+        )
+    } else {
+        "None".to_string()
+    };
     writeln!(
         out,
         "    VCase {{ name: \"{name}\", source: r#\"{src}\"#, points: {points}, weights: {weights}, \
-         outputs: {m}, \
+         dirs: {dirs}, outputs: {m}, by_input: {by_input}, \
          plain: |x: &[f64]| {{ let v = {module}::{name}({x}); {plain} }}, \
          jacobian: |x: &[f64]| {{ let r = {module}::{name}_jacobian({x}); ({value}, vec![{cols}]) }}, \
          vjp: |x: &[f64], w: &[f64]| {{ let r = {module}::{name}_vjp({x}, {w}); ({value}, vec![{grads}]) }}, \
+         jvp: {jvp}, \
          oracle: |x: &[Dual64]| {module}::{name}_oracle::<Dual64>({x}).to_vec() }},",
         src = source(f, true),
         points = table(&f.points),
         weights = table(&f.weights),
+        dirs = table(&f.dirs),
+        by_input = f.by_input(),
         plain = f.to_vec("v"),
         value = f.to_vec("r.0"),
         cols = cols.join(", "),

@@ -1,15 +1,15 @@
 //! Differential test of `#[grad]` against num-dual on generated functions.
 //!
 //! `build.rs` generates random functions, each twice: once as a `#[grad]`
-//! function over `f64` (with `forward`, and `hessian` where it applies),
+//! function over `f64` (with `forward` and `hessian`),
 //! once generic over num-dual's `DualNum` (the oracle, which shares no code
 //! with the macro). The test binaries `tests/differential_<s>.rs` include
 //! one shard each of the generated code and call [`check_against_oracle`],
 //! [`check_oracle_by_finite_differences`], [`check_forward_mode`],
 //! [`check_second_order`] and
 //! [`check_second_order_oracle_by_finite_differences`], and for the
-//! vector-valued functions `vgen_<i>` ([`VCase`]: `f_jacobian`, `f_vjp`)
-//! [`check_jacobian`], [`check_vjp`] and
+//! vector-valued functions `vgen_<i>` ([`VCase`]: `f_jacobian`, `f_vjp`,
+//! `f_jvp`) [`check_jacobian`], [`check_vjp`], [`check_vector_jvp`] and
 //! [`check_vector_oracle_by_finite_differences`];
 //! this crate holds the oracle's hand-written operations ([`oracle`]) and the
 //! checking specific to these functions. What it shares with `difftest-loops`
@@ -570,9 +570,8 @@ pub struct Case {
     pub fns: Fns,
     /// `f_jvp`, unless `forward` was excluded.
     pub jvp: Option<Jvp>,
-    /// `f_hvp`, `f_hessian` and the hyper-dual oracle, for the functions
-    /// `#[grad(hessian)]` accepts (no `powf`), unless
-    /// `hessian` was excluded.
+    /// `f_hvp`, `f_hessian` and the hyper-dual oracle, unless `hessian`
+    /// was excluded.
     pub second: Option<Second>,
 }
 
@@ -848,6 +847,9 @@ pub fn check_oracle_by_finite_differences(cases: &[Case]) -> Report {
 pub type JacobianFn = fn(&[f64]) -> (Vec<f64>, Vec<Vec<f64>>);
 /// `f_vjp` through slices: `(x, w)` to the outputs and `wᵀJ`.
 pub type VjpFn = fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>);
+/// `f_jvp` of a function with several outputs, through slices: `(x, d)`
+/// to the outputs and `J·d`.
+pub type VectorJvpFn = fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>);
 
 /// A vector-valued generated function `vgen_<i>` (`-> [f64; M]` or a tuple
 /// of `M` floats), through adapters from slices that `build.rs` writes.
@@ -860,8 +862,14 @@ pub struct VCase {
     pub points: &'static [&'static [f64]],
     /// One random cotangent `w` per point, each coordinate in `[-1, 1]`.
     pub weights: &'static [&'static [f64]],
+    /// One random direction `d` per point, each coordinate in `[-1, 1]`.
+    pub dirs: &'static [&'static [f64]],
     /// `M`, the number of outputs.
     pub outputs: usize,
+    /// Whether `f_jacobian` takes one forward pass per input (the function
+    /// is marked `forward` and has fewer inputs than outputs) rather than
+    /// one reverse sweep per output.
+    pub by_input: bool,
     /// The function as written: its outputs.
     pub plain: fn(&[f64]) -> Vec<f64>,
     /// `f_jacobian`: the outputs and, per parameter `j`, the column
@@ -869,6 +877,9 @@ pub struct VCase {
     pub jacobian: JacobianFn,
     /// `f_vjp(x, w)`: the outputs and `wᵀJ`, one entry per parameter.
     pub vjp: VjpFn,
+    /// `f_jvp(x, d)`: the outputs and `J·d`, one entry per output (unless
+    /// `forward` was excluded).
+    pub jvp: Option<VectorJvpFn>,
     /// The oracle at `Dual64` numbers: its outputs.
     pub oracle: fn(&[Dual64]) -> Vec<Dual64>,
 }
@@ -945,7 +956,16 @@ fn vector_mismatch(case: &VCase, what: &str, p: &[f64], bad: &[String], results:
 /// vector-valued functions with the oracle at `Dual64`, one input seeded at
 /// a time, at [`TOL`]. Points are skipped as in [`check_against_oracle`]: a
 /// non-finite output of the oracle, or a kink or tie it met.
+///
+/// Prints how many functions of `cases` had their Jacobian taken by input
+/// and by output.
 pub fn check_jacobian(cases: &[VCase]) -> Report {
+    let by_input = cases.iter().filter(|c| c.by_input).count();
+    println!(
+        "f_jacobian in this shard: {by_input} functions by input (one forward pass per input, \
+         fewer inputs than outputs), {} by output (one reverse sweep per output)",
+        cases.len() - by_input
+    );
     let mut r = Report::new(cases.len());
     for case in cases {
         for p in case.points {
@@ -1025,6 +1045,57 @@ pub fn check_vjp(cases: &[VCase]) -> Report {
                 );
                 r.failures
                     .push(vector_mismatch(case, "vjp", p, &bad, &results));
+            }
+        }
+    }
+    r
+}
+
+/// Compares `f_jvp(x, d)` of the vector-valued functions marked `forward`
+/// (the outputs and every component of `J·d`), with each point's random
+/// direction `d`, against one pass of the oracle at `Dual64` numbers with
+/// every input `xⱼ` carrying `dⱼ`, at [`TOL`]. A point is skipped where
+/// [`check_jacobian`] skips it (a non-finite output, a kink met by the
+/// per-input oracle) or where the directional pass meets a kink.
+pub fn check_vector_jvp(cases: &[VCase]) -> Report {
+    let mut r = Report::new(cases.iter().filter(|c| c.jvp.is_some()).count());
+    for case in cases {
+        let Some(jvp) = case.jvp else {
+            continue;
+        };
+        for (p, d) in case.points.iter().zip(case.dirs) {
+            r.points += 1;
+            let per_input = case.oracle_at_point(p);
+            let x: Vec<Dual64> = p.iter().zip(*d).map(|(x, d)| Dual64::new(*x, *d)).collect();
+            let want = (case.oracle)(&x);
+            let kinks = per_input.kinks + oracle::take_kinks();
+            let nonfinite = want.iter().map(|y| y.re).find(|v| !v.is_finite());
+            if r.skip(nonfinite.unwrap_or(per_input.skip_value()), kinks) {
+                continue;
+            }
+            let (value, tangent) = jvp(p, d);
+            let mut bad = Vec::new();
+            let mut cmp = |what: String, got: f64, oracle: f64| {
+                if !r.compare(got, oracle, TOL) {
+                    bad.push(format!(
+                        "{what}: {got:?} vs oracle {oracle:?} (diff {:.3e})",
+                        got - oracle
+                    ));
+                }
+            };
+            for (k, y) in want.iter().enumerate() {
+                cmp(format!("value[{k}]"), value[k], y.re);
+                cmp(format!("(J·d)[{k}]"), tangent[k], y.eps);
+            }
+            if !bad.is_empty() {
+                let want_value: Vec<f64> = want.iter().map(|y| y.re).collect();
+                let want_tangent: Vec<f64> = want.iter().map(|y| y.eps).collect();
+                let results = format!(
+                    "  d = {d:?}\n  #[grad] : value {value:?}, J·d {tangent:?}\n  \
+                     oracle  : value {want_value:?}, J·d {want_tangent:?}\n"
+                );
+                r.failures
+                    .push(vector_mismatch(case, "jvp", p, &bad, &results));
             }
         }
     }
@@ -1119,6 +1190,69 @@ mod tests {
             assert!(close(aa.eps1eps2, b * b / r.powi(3)), "r_aa at {a}, {b}");
             assert!(close(ab.eps1eps2, -a * b / r.powi(3)), "r_ab at {a}, {b}");
             assert!(close(bb.eps1eps2, a * a / r.powi(3)), "r_bb at {a}, {b}");
+        }
+    }
+
+    /// The oracle's `powf` at second order, against the closed forms of
+    /// `z = x^y`: `z_xx = y(y-1)x^(y-2)`, `z_xy = x^(y-1)(1 + y ln x)`,
+    /// `z_yy = x^y ln² x`; with a constant exponent (`powf`) and a dual one
+    /// (`powd`, what the generator prints for a variable exponent).
+    #[test]
+    fn powf_second_derivatives() {
+        let close = |a: f64, b: f64| autodiff_difftest_harness::close(a, b, 1e-12);
+        for x in [0.3, 0.9, 1.0, 2.7, 7.5] {
+            for y in [-2.5, -1.0, -0.3, 0.0, 0.5, 1.0, 1.7, 3.0] {
+                let (z, l) = (f64::powf(x, y), f64::ln(x));
+                let xx = y * (y - 1.0) * x.powf(y - 2.0);
+                let xy = x.powf(y - 1.0) * (1.0 + y * l);
+                let yy = z * l * l;
+                let c = oracle::powf(HyperDual64::new(x, 1.0, 1.0, 0.0), y);
+                assert!(
+                    close(c.re, z) && close(c.eps1, y * x.powf(y - 1.0)),
+                    "powf({x}, {y})'"
+                );
+                assert!(
+                    close(c.eps1eps2, xx),
+                    "∂²/∂x² powf({x}, {y}): {}",
+                    c.eps1eps2
+                );
+                let at = |ex: [f64; 2], ey: [f64; 2]| {
+                    oracle::powd(
+                        HyperDual64::new(x, ex[0], ex[1], 0.0),
+                        HyperDual64::new(y, ey[0], ey[1], 0.0),
+                    )
+                };
+                let (dxx, dxy, dyx, dyy) = (
+                    at([1.0, 1.0], [0.0, 0.0]),
+                    at([1.0, 0.0], [0.0, 1.0]),
+                    at([0.0, 1.0], [1.0, 0.0]),
+                    at([0.0, 0.0], [1.0, 1.0]),
+                );
+                assert!(
+                    close(dxx.re, z) && close(dyy.eps1, z * l),
+                    "powd({x}, {y})'"
+                );
+                assert!(
+                    close(dxx.eps1eps2, xx),
+                    "∂²/∂x² powd({x}, {y}): {}",
+                    dxx.eps1eps2
+                );
+                assert!(
+                    close(dxy.eps1eps2, xy),
+                    "∂²/∂x∂y powd({x}, {y}): {}",
+                    dxy.eps1eps2
+                );
+                assert!(
+                    close(dyx.eps1eps2, xy),
+                    "∂²/∂y∂x powd({x}, {y}): {}",
+                    dyx.eps1eps2
+                );
+                assert!(
+                    close(dyy.eps1eps2, yy),
+                    "∂²/∂y² powd({x}, {y}): {}",
+                    dyy.eps1eps2
+                );
+            }
         }
     }
 }

@@ -13,8 +13,8 @@ pub mod meta {
 /// num-dual, the oracle against finite differences), then `f_jvp` against
 /// dual numbers, `f_hvp` and `f_hessian` against hyper-dual numbers, the
 /// hyper-dual oracle against finite differences, and for the vector-valued
-/// functions `f_jacobian` and `f_vjp` against dual numbers and that oracle
-/// against finite differences.
+/// functions `f_jacobian`, `f_vjp` and `f_jvp` against dual numbers and
+/// that oracle against finite differences.
 macro_rules! differential_shard {
     ($shard:literal, $file:literal) => {
         autodiff_difftest_harness::shard_tests! {
@@ -75,9 +75,10 @@ macro_rules! differential_shard {
         #[test]
         fn jacobian_matches_num_dual_oracle() {
             println!(
-                "f_jacobian against Dual64, one input seeded at a time ({} vector-valued functions in all shards, {:?}):",
+                "f_jacobian against Dual64, one input seeded at a time ({} vector-valued functions in all shards, {:?}; by input, by output: {:?}):",
                 common::meta::VECTOR_FUNCTIONS,
-                common::meta::VECTOR_SHAPES
+                common::meta::VECTOR_SHAPES,
+                common::meta::VECTOR_JACOBIAN_PATHS
             );
             common::meta::RUN.assert_matches_oracle(
                 $shard,
@@ -93,6 +94,16 @@ macro_rules! differential_shard {
                 $shard,
                 autodiff_difftest::MAX_SKIP_FRACTION,
                 || autodiff_difftest::check_vjp(vgenerated::VCASES),
+            );
+        }
+
+        #[test]
+        fn vector_jvp_matches_num_dual_oracle() {
+            println!("f_jvp of several outputs against one Dual64 pass along a random direction per point:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_vector_jvp(vgenerated::VCASES),
             );
         }
 
