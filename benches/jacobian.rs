@@ -21,8 +21,10 @@
 // Numeric code indexes several arrays with one counter.
 #![allow(clippy::needless_range_loop)]
 
+#[path = "common/interleaved.rs"]
+mod interleaved;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use autodiff_core::grad;
 use criterion::{Criterion, criterion_group};
@@ -293,45 +295,13 @@ fn bench_jacobian(c: &mut Criterion) {
 
 criterion_group!(benches, bench_jacobian);
 
-/// The median of `v` (sorted in place).
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 /// Times every row in round-robin batches of about a millisecond each and
 /// prints each row's median time per call and its ratio to the
 /// hand-written row of its function.
 fn interleaved(rounds: usize) {
     let rows = rows();
-    let batch: Vec<u32> = rows
-        .iter()
-        .map(|(_, _, run)| {
-            let start = Instant::now();
-            let mut n = 0u32;
-            while start.elapsed() < Duration::from_millis(20) {
-                run();
-                n += 1;
-            }
-            (n / 20).max(1)
-        })
-        .collect();
-    let mut times = vec![Vec::with_capacity(rounds); rows.len()];
-    for _ in 0..rounds {
-        for (k, (_, _, run)) in rows.iter().enumerate() {
-            let start = Instant::now();
-            for _ in 0..batch[k] {
-                run();
-            }
-            times[k].push(start.elapsed().as_secs_f64() * 1e9 / f64::from(batch[k]));
-        }
-    }
-    let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+    let runs: Vec<&dyn Fn()> = rows.iter().map(|(_, _, run)| &**run).collect();
+    let medians = interleaved::medians(&runs, rounds);
     println!("\ninterleaved medians ({rounds} rounds):");
     let mut hand = 0.0;
     for ((function, what, _), m) in rows.iter().zip(&medians) {

@@ -21,8 +21,10 @@
 // Numeric code indexes several arrays with one counter.
 #![allow(clippy::needless_range_loop)]
 
+#[path = "common/interleaved.rs"]
+mod interleaved;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use autodiff_core::grad;
 use criterion::{Criterion, criterion_group};
@@ -288,46 +290,13 @@ fn bench_second_order(c: &mut Criterion) {
 
 criterion_group!(benches, bench_second_order);
 
-/// The median of `v` (sorted in place).
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 /// Times every row in round-robin batches of about a millisecond each
 /// (`rounds` rounds), and prints each row's median time per call and the
 /// ratios.
 fn interleaved(rounds: usize) {
     let rows = rows();
-    // Calls per batch: about 1 ms each.
-    let batch: Vec<u32> = rows
-        .iter()
-        .map(|(_, _, run)| {
-            let start = Instant::now();
-            let mut n = 0u32;
-            while start.elapsed() < Duration::from_millis(20) {
-                run();
-                n += 1;
-            }
-            (n / 20).max(1)
-        })
-        .collect();
-    let mut times = vec![Vec::with_capacity(rounds); rows.len()];
-    for _ in 0..rounds {
-        for (k, (_, _, run)) in rows.iter().enumerate() {
-            let start = Instant::now();
-            for _ in 0..batch[k] {
-                run();
-            }
-            times[k].push(start.elapsed().as_secs_f64() * 1e9 / f64::from(batch[k]));
-        }
-    }
-    let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+    let runs: Vec<&dyn Fn()> = rows.iter().map(|(_, _, run)| &**run).collect();
+    let medians = interleaved::medians(&runs, rounds);
     println!("\ninterleaved: median ns per call over {rounds} rounds of ~1 ms batches");
     for (function, chunk) in rows.chunks(4).zip(medians.chunks(4)) {
         let name = function[0].0;
