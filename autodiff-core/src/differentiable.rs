@@ -95,6 +95,23 @@ pub trait Differentiable {
     /// Calls `f` on every slot, in order.
     fn visit(&self, f: &mut dyn FnMut(Self::Float));
 
+    /// Calls `f` on every slot, in order, to change it.
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Self::Float));
+
+    /// Sets every slot to 0 (constants keep their values); `f_grad_into`
+    /// starts a struct's gradient this way.
+    ///
+    /// ```
+    /// use autodiff_core::Differentiable;
+    ///
+    /// let mut g = [[1.0, 2.0], [3.0, 4.0]];
+    /// g.set_zero();
+    /// assert_eq!(g, [[0.0; 2]; 2]);
+    /// ```
+    fn set_zero(&mut self) {
+        self.visit_mut(&mut |s| *s = Self::Float::ZERO);
+    }
+
     /// Calls `f` on every slot of `self` with the same slot of `other`.
     ///
     /// # Panics
@@ -156,6 +173,9 @@ macro_rules! leaf {
             fn visit(&self, f: &mut dyn FnMut($f)) {
                 f(*self)
             }
+            fn visit_mut(&mut self, f: &mut dyn FnMut(&mut $f)) {
+                f(self)
+            }
             fn zip_mut(&mut self, other: &Self, f: &mut dyn FnMut(&mut $f, $f)) {
                 f(self, *other)
             }
@@ -176,6 +196,11 @@ impl<T: Differentiable, const N: usize> Differentiable for [T; N] {
             x.visit(f);
         }
     }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut T::Float)) {
+        for x in self {
+            x.visit_mut(f);
+        }
+    }
     fn zip_mut(&mut self, other: &Self, f: &mut dyn FnMut(&mut T::Float, T::Float)) {
         for (x, o) in self.iter_mut().zip(other) {
             x.zip_mut(o, f);
@@ -191,6 +216,11 @@ impl<T: Differentiable> Differentiable for Vec<T> {
     fn visit(&self, f: &mut dyn FnMut(T::Float)) {
         for x in self {
             x.visit(f);
+        }
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut T::Float)) {
+        for x in self {
+            x.visit_mut(f);
         }
     }
     fn zip_mut(&mut self, other: &Self, f: &mut dyn FnMut(&mut T::Float, T::Float)) {

@@ -296,3 +296,22 @@ impl<F, T: Flat<F>, const N: usize> Flat<F> for [T; N] {
         self[i / T::LEN].set(i % T::LEN, v);
     }
 }
+
+/// Integer and `bool` types: what `#[grad]` takes a struct field used as a
+/// range bound, an index or the operand of `as` to be.
+#[diagnostic::on_unimplemented(
+    message = "this field is used as an integer (a range bound, an index or the operand of `as`), but it is `{Self}`",
+    label = "#[grad] takes this field for an integer constant",
+    note = "#[grad] guesses what a field of a struct parameter is from how the function uses it; to use a float field in a cast, copy it into a local first (`let s = p.scale;`)"
+)]
+pub trait NotFloat {}
+
+macro_rules! not_float {
+    ($($t:ty)*) => { $(impl NotFloat for $t {})* };
+}
+not_float!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize bool);
+
+/// Compiles only for an integer or `bool`: checks `#[grad]`'s guess that a
+/// struct field is an integer constant.
+#[inline(always)]
+pub fn not_float<T: NotFloat>(_: &T) {}

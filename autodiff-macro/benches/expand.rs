@@ -41,6 +41,8 @@ mod reverse;
 mod rules;
 #[path = "../src/simplify.rs"]
 mod simplify;
+#[path = "../src/structs.rs"]
+mod structs;
 #[path = "../src/vector.rs"]
 mod vector;
 

@@ -51,6 +51,8 @@ mod reverse;
 mod rules;
 #[path = "../src/simplify.rs"]
 mod simplify;
+#[path = "../src/structs.rs"]
+mod structs;
 #[path = "../src/vector.rs"]
 mod vector;
 
@@ -97,7 +99,7 @@ fn main() {
             let cx = ctxt::Ctxt::default();
             let a = args::Args::default();
             let s = Instant::now();
-            let sig = ast::Sig::from_syn(&cx, &item, &a).expect("a valid signature");
+            let sig = ast::Sig::from_syn(&cx, &item, &a, &[]).expect("a valid signature");
             let fwd = lower::lower(&cx, &sig);
             t[1] = s.elapsed().as_secs_f64();
             let s = Instant::now();

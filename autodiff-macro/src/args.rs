@@ -1,5 +1,5 @@
 //! The attribute's arguments: `#[grad]`, `#[grad(wrt(a, b))]`, `#[grad(graph)]`,
-//! `#[grad(forward)]`, `#[grad(hessian)]`.
+//! `#[grad(forward)]`, `#[grad(hessian)]`; `wrt` may name `self`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -33,7 +33,11 @@ impl Parse for Args {
                 }
                 let content;
                 syn::parenthesized!(content in input);
-                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                // `self` too (`wrt(self)`), which `Ident` alone does not parse.
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                    &content,
+                    syn::ext::IdentExt::parse_any,
+                )?;
                 if names.is_empty() {
                     return Err(syn::Error::new(
                         key.span(),

@@ -6,6 +6,7 @@
 use crate::args::Args;
 use crate::ctxt::Ctxt;
 use crate::ir::{Float, Ty};
+use crate::structs::{Field, Kind};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
@@ -36,8 +37,23 @@ pub struct Param<'a> {
     pub array: Option<ArrayParam>,
     /// Whether `f_grad` returns a gradient for it.
     pub wrt: bool,
-    /// The parameter's declared type.
+    /// The parameter's declared type (a field's: its struct parameter's).
     pub syn_ty: &'a Type,
+    /// An ordinary parameter, a struct parameter or one of its fields.
+    pub role: Role,
+}
+
+/// What a parameter of the generated functions is (see `structs.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A parameter as declared.
+    Plain,
+    /// A struct parameter; `grad` when its fields are differentiated (its
+    /// gradient is then a value of the struct).
+    Struct { grad: bool },
+    /// A field the body reads, by index into `Sig::fields`: a hidden
+    /// parameter bound from the struct at the top of each generated function.
+    Field(usize),
 }
 
 /// The user's function, validated.
@@ -45,11 +61,18 @@ pub struct Sig<'a> {
     pub item: &'a ItemFn,
     pub float: Float,
     pub params: Vec<Param<'a>>,
-    /// `&self` or `self` of a method: a constant.
+    /// `&self` or `self` of a method: a constant, or a struct parameter
+    /// under `wrt(self)`.
     pub receiver: Option<&'a syn::Receiver>,
+    /// Whether `self`'s fields are differentiated (`wrt(self)`).
+    pub self_grad: bool,
+    /// The fields of struct parameters the body reads.
+    pub fields: &'a [Field],
+    /// Struct parameters whose fields are constants (not differentiated).
+    pub constant_roots: Vec<String>,
 }
 
-const PARAM_TYPES: &str = "#[grad] differentiates `f32`/`f64` parameters, arrays `[T; N]`, slices `&[T]` and `Vec<T>` of them, and treats integer and `bool` parameters as constants";
+const PARAM_TYPES: &str = "#[grad] differentiates `f32`/`f64` parameters, arrays `[T; N]`, slices `&[T]` and `Vec<T>` of them, and structs that derive `Differentiable`, and treats integer and `bool` parameters as constants";
 
 /// The float type named by `ty`, if it is `f32` or `f64`.
 pub fn float_type(ty: &Type) -> Option<Float> {
@@ -207,7 +230,12 @@ pub fn array_param_of(ty: &Type, ident: &Ident, float: Float) -> Option<ArrayPar
 
 impl<'a> Sig<'a> {
     /// Validates the signature, recording every problem in `cx`.
-    pub fn from_syn(cx: &Ctxt, item: &'a ItemFn, args: &Args) -> Option<Sig<'a>> {
+    pub fn from_syn(
+        cx: &Ctxt,
+        item: &'a ItemFn,
+        args: &Args,
+        fields: &'a [Field],
+    ) -> Option<Sig<'a>> {
         let sig = &item.sig;
         if let Some(t) = &sig.constness {
             cx.error_spanned_by(t, "#[grad] does not support `const fn`; remove `const`");
@@ -285,6 +313,21 @@ impl<'a> Sig<'a> {
                 }
             };
             let array = float.and_then(|f| array_param_of(&pt.ty, &ident, f));
+            if crate::structs::struct_type(&pt.ty).is_some() {
+                let grad = args
+                    .wrt
+                    .as_ref()
+                    .is_none_or(|names| names.iter().any(|n| ident_name(n) == ident_name(&ident)));
+                params.push(Param {
+                    ident,
+                    ty: Ty::Int,
+                    array: None,
+                    wrt: false,
+                    syn_ty: &pt.ty,
+                    role: Role::Struct { grad },
+                });
+                continue;
+            }
             let ty = if array.is_some() {
                 Ty::Array
             } else if let Some(pf) = float_type(&pt.ty) {
@@ -323,8 +366,16 @@ impl<'a> Sig<'a> {
                 array,
                 wrt: differentiable,
                 syn_ty: &pt.ty,
+                role: Role::Plain,
             });
         }
+        // `self` has no declared type to borrow; its fields' `syn_ty` is the
+        // return type, which only says "no fixed lengths" (the one use of a
+        // field's `syn_ty`; the signature is printed from the receiver).
+        let self_ty = match (&sig.output, receiver) {
+            (ReturnType::Type(_, ty), Some(_)) => Some(&**ty),
+            _ => None,
+        };
         if let Some(names) = &args.wrt {
             let mut seen: Vec<String> = Vec::new();
             for name in names {
@@ -333,7 +384,17 @@ impl<'a> Sig<'a> {
                     continue;
                 }
                 seen.push(ident_name(name));
+                if name == "self" {
+                    if receiver.is_none() {
+                        cx.error_spanned_by(
+                            name,
+                            format!("`self` is not a parameter of `{}`", sig.ident),
+                        );
+                    }
+                    continue;
+                }
                 match params.iter().find(|p| ident_name(&p.ident) == ident_name(name)) {
+                    Some(p) if matches!(p.role, Role::Struct { .. }) => {}
                     None => cx.error_spanned_by(
                         name,
                         format!("`{name}` is not a parameter of `{}`", sig.ident),
@@ -350,12 +411,62 @@ impl<'a> Sig<'a> {
                     && names.iter().any(|n| ident_name(n) == ident_name(&p.ident));
             }
         }
+        let float = float?;
+        // The fields the body reads: hidden parameters after the declared ones.
+        for (i, f) in fields.iter().enumerate() {
+            let syn_ty = match f.root {
+                Some(_) => params
+                    .iter()
+                    .find(|p| ident_name(&p.ident) == ident_name(&f.root_ident))
+                    .map(|p| p.syn_ty),
+                None => self_ty,
+            };
+            let Some(syn_ty) = syn_ty else { continue };
+            let ident = &f.ident;
+            let (ty, array) = match f.kind {
+                Kind::Float => (Ty::Float, None),
+                Kind::Int => (Ty::Int, None),
+                Kind::Array(rank) => (
+                    Ty::Array,
+                    Some(ArrayParam {
+                        rank,
+                        dynamic: true,
+                        grad_ty: TokenStream::new(),
+                        into_ty: TokenStream::new(),
+                        zero: quote!(::autodiff_core::Differentiable::zero_like(#ident)),
+                        zero_elem: TokenStream::new(),
+                    }),
+                ),
+            };
+            params.push(Param {
+                ident: f.ident.clone(),
+                ty,
+                array,
+                wrt: ty != Ty::Int,
+                syn_ty,
+                role: Role::Field(i),
+            });
+        }
         Some(Sig {
             item,
-            float: float?,
+            float,
             params,
             receiver,
+            self_grad: crate::structs::wrt_self(args) && receiver.is_some(),
+            fields,
+            constant_roots: crate::structs::constant_roots(item, args),
         })
+    }
+}
+
+impl Sig<'_> {
+    /// Whether a struct parameter (or `self`) has a gradient.
+    pub fn has_struct_gradients(&self) -> bool {
+        self.self_grad
+            || self
+                .params
+                .iter()
+                .any(|p| p.role == Role::Struct { grad: true })
     }
 }
 

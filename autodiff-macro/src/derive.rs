@@ -236,6 +236,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
         let m = &f.member;
         quote!(::autodiff_core::Differentiable::visit(&self.#m, f);)
     });
+    let visit_mut = slots.iter().map(|f| {
+        let m = &f.member;
+        quote!(::autodiff_core::Differentiable::visit_mut(&mut self.#m, f);)
+    });
     let zip = slots.iter().map(|f| {
         let m = &f.member;
         quote!(::autodiff_core::Differentiable::zip_mut(&mut self.#m, &other.#m, f);)
@@ -252,6 +256,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
             fn visit(&self, f: &mut dyn FnMut(Self::Float)) {
                 #(#visit)*
+            }
+            fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Self::Float)) {
+                #(#visit_mut)*
             }
             fn zip_mut(
                 &mut self,

@@ -17,6 +17,9 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     // Several outputs: `f_vjp` and `f_jacobian` through a scalar function.
     if let Some(out) = vector::output(&item) {
+        if let Some(err) = crate::structs::refuse(&item, "a function with several outputs") {
+            return fallback::expand(quote!(#item), err);
+        }
         return vector::expand(args, item, out);
     }
     let cx = Ctxt::default();
@@ -36,7 +39,23 @@ pub fn expand_checked(args: &Args, item: &ItemFn) -> (TokenStream, bool) {
 }
 
 fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStream, bool) {
-    let sig = Sig::from_syn(&cx, item, args);
+    // Struct parameters: their fields become hidden parameters.
+    let rewritten = crate::structs::rewrite(&cx, item, args);
+    let (target, fields) = match &rewritten {
+        Some(r) => {
+            for (on, what) in [(&args.forward, "forward"), (&args.hessian, "hessian")] {
+                if let Some(on) = on {
+                    cx.error_spanned_by(
+                        on,
+                        format!("#[grad({what})] does not support struct parameters yet; flatten the fields it needs into float and array parameters, or drop `{what}`"),
+                    );
+                }
+            }
+            (&r.item, &r.fields[..])
+        }
+        None => (item, &[][..]),
+    };
+    let sig = Sig::from_syn(&cx, target, args, fields);
     let forward = sig.as_ref().map(|sig| lower::lower(&cx, sig));
     if let Err(errors) = cx.check() {
         // Stand-ins for `f_grad` and its siblings when the signature is right.

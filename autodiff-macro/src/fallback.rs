@@ -33,7 +33,12 @@ const MESSAGE: &str = "#[grad] reported errors for this function";
 /// signature has errors of its own (then no signature is right to emit).
 pub fn stand_ins(item: &ItemFn, args: &Args) -> TokenStream {
     let cx = Ctxt::default();
-    let sig = Sig::from_syn(&cx, item, args);
+    let rewritten = crate::structs::rewrite(&cx, item, args);
+    let (item, fields) = match &rewritten {
+        Some(r) => (&r.item, &r.fields[..]),
+        None => (item, &[][..]),
+    };
+    let sig = Sig::from_syn(&cx, item, args, fields);
     let (Some(sig), Ok(())) = (sig, cx.check()) else {
         return TokenStream::new();
     };
@@ -42,6 +47,28 @@ pub fn stand_ins(item: &ItemFn, args: &Args) -> TokenStream {
     let body = quote!(::core::unimplemented!(#MESSAGE));
     let doc =
         format!("Not generated: `#[grad]` reported errors for [`{name}`]. Calling it panics.");
+    if sig.has_struct_gradients() {
+        // The fields are not bound: a stand-in reads none of them.
+        let mut sig = sig;
+        sig.params
+            .retain(|p| !matches!(p.role, crate::ast::Role::Field(_)));
+        let (outs, ret) = crate::codegen::struct_signature(&sig, &quote!(#float));
+        let mut out = TokenStream::new();
+        for (suffix, extra, ret) in [
+            ("grad", &[][..], ret),
+            ("grad_into", &outs[..], quote!(#float)),
+        ] {
+            out.extend(sibling_fn(
+                &sig,
+                &format_ident!("{}_{}", name, suffix),
+                &doc,
+                extra,
+                ret,
+                body.clone(),
+            ));
+        }
+        return out;
+    }
     let wrt: Vec<&Param> = sig.params.iter().filter(|p| p.wrt).collect();
     let slots = wrt.iter().map(|p| match &p.array {
         Some(a) => a.grad_ty.clone(),

@@ -345,6 +345,7 @@ fn with_directions<'a>(sig: &Sig<'a>) -> (Sig<'a>, Vec<syn::Ident>) {
             array: crate::ast::array_param_of(p.syn_ty, &p.ident, sig.float),
             wrt: p.wrt,
             syn_ty: p.syn_ty,
+            role: p.role,
         });
     }
     for p in sig.params.iter().filter(|p| p.wrt) {
@@ -360,6 +361,7 @@ fn with_directions<'a>(sig: &Sig<'a>) -> (Sig<'a>, Vec<syn::Ident>) {
             ty: p.ty,
             wrt: true,
             syn_ty: p.syn_ty,
+            role: crate::ast::Role::Plain,
         });
     }
     (
@@ -368,6 +370,9 @@ fn with_directions<'a>(sig: &Sig<'a>) -> (Sig<'a>, Vec<syn::Ident>) {
             float: sig.float,
             params,
             receiver: sig.receiver,
+            self_grad: sig.self_grad,
+            fields: sig.fields,
+            constant_roots: sig.constant_roots.clone(),
         },
         names,
     )

@@ -15,7 +15,8 @@
 //! `op` is the table of operations and `rules` compiles its reverse rules;
 //! `ir` is the data every stage exchanges, `analysis` the analyses they
 //! share, `print` the one expression printer; `ctxt` collects errors and
-//! `fallback` emits the user's function unchanged beside them.
+//! `fallback` emits the user's function unchanged beside them. `structs`
+//! rewrites the fields of struct parameters into hidden parameters first.
 
 mod analysis;
 mod args;
@@ -34,6 +35,7 @@ mod print;
 mod reverse;
 mod rules;
 mod simplify;
+mod structs;
 #[cfg(test)]
 mod tests;
 mod vector;

@@ -165,7 +165,7 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         #helper_out
     };
     let cx = Ctxt::default();
-    let Some(sig) = Sig::from_syn(&cx, &helper, &args) else {
+    let Some(sig) = Sig::from_syn(&cx, &helper, &args, &[]) else {
         return quote!(#item #hidden);
     };
     let mut params = sig.params;
@@ -175,6 +175,9 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         float: sig.float,
         params,
         receiver: None,
+        self_grad: false,
+        fields: &[],
+        constant_roots: Vec::new(),
     };
     // Forward mode: `f`'s body as a scalar function whose array `__ad_y`
     // holds the outputs; the tangent of that array is `J·d`.
@@ -266,7 +269,7 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
     };
     let jvp = if forward_mode && ok {
         let cx = Ctxt::default();
-        let fsig = Sig::from_syn(&cx, &outputs_fn, &outputs_args);
+        let fsig = Sig::from_syn(&cx, &outputs_fn, &outputs_args, &[]);
         let func = fsig.as_ref().map(|s| crate::lower::lower(&cx, s));
         let y = func.as_ref().and_then(|f| {
             (0..f.insts.len())

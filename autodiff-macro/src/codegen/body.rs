@@ -329,7 +329,10 @@ impl Structured<'_> {
                         "`{}` output has the wrong length for parameter `{}`",
                         out, param
                     );
-                    let fill = match (self.zeroed, shape.dynamic, filled) {
+                    // A struct field's output was zeroed with its struct.
+                    let zeroed = self.zeroed
+                        || matches!(self.sig.params[*p].role, crate::ast::Role::Field(_));
+                    let fill = match (zeroed, shape.dynamic, filled) {
                         (true, _, _) | (false, false, false) => quote!(),
                         (false, true, true) => quote! {
                             ::core::assert_eq!(#out.len(), #param.len(), #message);

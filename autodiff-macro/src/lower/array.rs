@@ -4,7 +4,6 @@
 //! elements of constant (integer) arrays. Array expressions are
 //! `array_expr`'s.
 
-use super::expr::is_self;
 use super::{Binding, Lower, View};
 use crate::ast::ident_name;
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
@@ -211,7 +210,7 @@ impl Lower<'_> {
         }
         let opaque = match base {
             // `self.w[i]`: an element of a constant array field.
-            Expr::Field(f) if is_self(&f.base) => true,
+            Expr::Field(f) if self.is_const_root(&f.base) => true,
             // `GAUSS_W[i]`, `tables::KNOTS[i][j]`: a `const` or `static` table.
             Expr::Path(_) if self.table(base).is_some() => true,
             Expr::Path(p) => {

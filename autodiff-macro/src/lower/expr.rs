@@ -346,7 +346,7 @@ impl Lower<'_> {
     /// `self.w`: a field of the receiver, a constant of unknown type (used as
     /// a float, or as an integer where one is expected).
     fn field(&mut self, f: &syn::ExprField) -> ValueId {
-        if !is_self(&f.base) {
+        if !self.is_const_root(&f.base) {
             return self.error(
                 f,
                 "#[grad] supports field access only on `self` (its fields are constants)",
@@ -625,6 +625,21 @@ fn expr_kind(e: &Expr) -> &'static str {
 }
 
 /// Whether `e` is `self`.
+impl Lower<'_> {
+    /// Whether `e` is `self`, a struct parameter whose fields are constants,
+    /// or a field of one (`self.a` in `self.a.b`).
+    pub(super) fn is_const_root(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Field(f) => self.is_const_root(&f.base),
+            Expr::Path(p) if p.qself.is_none() => p
+                .path
+                .get_ident()
+                .is_some_and(|id| id == "self" || self.const_roots.contains(&ident_name(id))),
+            _ => false,
+        }
+    }
+}
+
 pub(super) fn is_self(e: &Expr) -> bool {
     matches!(e, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("self"))
 }

@@ -155,6 +155,17 @@ struct Lower<'a> {
     early: Option<ValueId>,
     /// Straight-line code: set when the body needs the structured form.
     restart: bool,
+    /// Struct parameters whose fields are constants, like `self`'s.
+    const_roots: Vec<String>,
+}
+
+/// How a parameter is named in the IR, docs and messages: a struct field
+/// by its path (`p.w`), others by their name.
+fn display_name(sig: &Sig, p: &crate::ast::Param) -> String {
+    match p.role {
+        crate::ast::Role::Field(i) => sig.fields[i].label.clone(),
+        _ => ident_name(&p.ident),
+    }
 }
 
 /// Lowers the body of a validated function, in the form it needs
@@ -184,7 +195,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
         .params
         .iter()
         .map(|p| Param {
-            name: ident_name(&p.ident),
+            name: display_name(sig, p),
             ty: p.ty,
             wrt: p.wrt,
         })
@@ -209,6 +220,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
         returned: None,
         early: None,
         restart: false,
+        const_roots: sig.constant_roots.clone(),
     };
     // Input: `fn f(x: f64, v: &[f64], n: usize)`
     // Output: `%0 = param 0 x`, `%1 = array param 1 v`, `%2 = passive int `n``
@@ -231,7 +243,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
                 v
             }
         };
-        l.func.names[v.index()] = Some(ident_name(&p.ident));
+        l.func.names[v.index()] = Some(display_name(sig, p));
         l.bind_value(&ident_name(&p.ident), v, false);
     }
     let block = &sig.item.block;

@@ -115,7 +115,11 @@ pub fn is_const_expr(func: &Func, v: ValueId) -> bool {
         tokens.into_iter().all(|t| match t {
             TokenTree::Ident(id) => {
                 let name = id.to_string();
-                name != "self" && !func.params.iter().any(|p| p.name == name)
+                // `__ad_…`: a generated name, such as a struct field's
+                // hidden parameter (`structs.rs`), never a constant.
+                name != "self"
+                    && !name.starts_with("__ad_")
+                    && !func.params.iter().any(|p| p.name == name)
             }
             TokenTree::Punct(p) => p.as_char() != '.',
             TokenTree::Literal(_) => true,

@@ -16,13 +16,19 @@ mod lowering;
 mod robustness;
 mod scale;
 mod speed;
+mod structs;
 mod sweep;
 mod table;
 
 fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
     let item: syn::ItemFn = syn::parse_str(src).expect("test source parses");
     let cx = Ctxt::default();
-    let sig = Sig::from_syn(&cx, &item, &Args::default()).expect("valid signature");
+    let rewritten = crate::structs::rewrite(&cx, &item, &Args::default());
+    let (item, fields) = match &rewritten {
+        Some(r) => (&r.item, &r.fields[..]),
+        None => (&item, &[][..]),
+    };
+    let sig = Sig::from_syn(&cx, item, &Args::default(), fields).expect("valid signature");
     let func = lower::lower(&cx, &sig);
     if let Err(e) = cx.check() {
         panic!("unexpected error: {e}");

@@ -1,5 +1,6 @@
 use autodiff_core::grad;
 
+// A struct parameter must derive `Differentiable` (its gradient is one).
 #[derive(Clone, Copy)]
 struct Point {
     x: f64,
