@@ -3,8 +3,12 @@
 //! classes, on CS231n's toy dataset of three interleaved spiral arms (built
 //! here deterministically: trigonometry plus a tiny LCG for the noise and the
 //! initial weights, no `rand`). The loss is the mean cross-entropy over the
-//! whole dataset plus an L2 penalty; `net_loss_grad` returns it with all four
-//! parameter gradients in one call.
+//! whole dataset plus an L2 penalty.
+//!
+//! The weights live in one struct, `Mlp`, that derives `Differentiable`;
+//! `Mlp::loss` is marked `#[grad(wrt(self))]`, so `net.loss_grad(..)` returns
+//! the loss and its gradient as another `Mlp`, and one step of gradient
+//! descent is `net.axpy(-lr, &grad)`.
 //!
 //! Run with `cargo run --example two_layer_net`.
 
@@ -12,7 +16,8 @@
 #[allow(dead_code)] // the linear classifiers are not used here
 mod models;
 
-use models::{H, K, net_loss, net_loss_grad};
+use autodiff_core::Differentiable;
+use models::{H, K, Mlp};
 
 /// Points per spiral arm.
 const PER_CLASS: usize = 20;
@@ -51,76 +56,67 @@ fn spirals(rng: &mut Lcg) -> (Vec<[f64; 2]>, Vec<usize>) {
 }
 
 /// The class with the highest score for `x`.
-fn predict(
-    w1: &[[f64; 2]; H],
-    b1: &[f64; H],
-    w2: &[[f64; H]; K],
-    b2: &[f64; K],
-    x: [f64; 2],
-) -> usize {
-    let h: [f64; H] = std::array::from_fn(|k| (w1[k][0] * x[0] + w1[k][1] * x[1] + b1[k]).max(0.0));
-    let s: [f64; K] =
-        std::array::from_fn(|c| b2[c] + w2[c].iter().zip(&h).map(|(w, h)| w * h).sum::<f64>());
+fn predict(net: &Mlp, x: [f64; 2]) -> usize {
+    let h: [f64; H] =
+        std::array::from_fn(|k| (net.w1[k][0] * x[0] + net.w1[k][1] * x[1] + net.b1[k]).max(0.0));
+    let s: [f64; K] = std::array::from_fn(|c| {
+        net.b2[c] + net.w2[c].iter().zip(&h).map(|(w, h)| w * h).sum::<f64>()
+    });
     (0..K).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap()
-}
-
-/// `p -= lr * g`, elementwise over a flat view.
-fn step(p: &mut [f64], g: &[f64]) {
-    for (p, g) in p.iter_mut().zip(g) {
-        *p -= LEARNING_RATE * g;
-    }
 }
 
 fn main() {
     let mut rng = Lcg(2024);
     let (data, labels) = spirals(&mut rng);
 
-    let mut w1 = [[0.0; 2]; H];
-    let mut w2 = [[0.0; H]; K];
-    w1.as_flattened_mut()
+    let mut net = Mlp {
+        w1: [[0.0; 2]; H],
+        b1: [0.1; H],
+        w2: [[0.0; H]; K],
+        b2: [0.0; K],
+    };
+    net.w1
+        .as_flattened_mut()
         .iter_mut()
         .for_each(|w| *w = rng.next());
-    w2.as_flattened_mut()
+    net.w2
+        .as_flattened_mut()
         .iter_mut()
         .for_each(|w| *w = 0.3 * rng.next());
-    let mut b1 = [0.1; H];
-    let mut b2 = [0.0; K];
 
-    let accuracy = |w1: &_, b1: &_, w2: &_, b2: &_| {
+    let accuracy = |net: &Mlp| {
         let right = data
             .iter()
             .zip(&labels)
-            .filter(|&(&x, &y)| predict(w1, b1, w2, b2, x) == y)
+            .filter(|&(&x, &y)| predict(net, x) == y)
             .count();
         right as f64 / data.len() as f64
     };
 
     println!(
-        "{} points, {K} spiral arms; network 2 -> {H} ReLU -> {K} softmax",
-        data.len()
+        "{} points, {K} spiral arms; network 2 -> {H} ReLU -> {K} softmax ({} weights)",
+        data.len(),
+        net.slot_count()
     );
-    let initial = net_loss(w1, b1, w2, b2, &data, &labels, REG);
+    let initial = net.loss(&data, &labels, REG);
     let mut loss = initial;
     for it in 0..=STEPS {
-        let (l, dw1, db1, dw2, db2) = net_loss_grad(w1, b1, w2, b2, &data, &labels, REG);
+        let (l, grad) = net.loss_grad(&data, &labels, REG);
         loss = l;
         if it % 50 == 0 {
-            let acc = accuracy(&w1, &b1, &w2, &b2);
             println!(
-                "step {it:4}: loss {loss:.4}, training accuracy {:5.1}%",
-                100.0 * acc
+                "step {it:4}: loss {loss:.4}, |gradient| {:.2e}, training accuracy {:5.1}%",
+                grad.norm(),
+                100.0 * accuracy(&net)
             );
         }
         if it == STEPS {
             break;
         }
-        step(w1.as_flattened_mut(), dw1.as_flattened());
-        step(&mut b1, &db1);
-        step(w2.as_flattened_mut(), dw2.as_flattened());
-        step(&mut b2, &db2);
+        net.axpy(-LEARNING_RATE, &grad);
     }
 
-    let acc = accuracy(&w1, &b1, &w2, &b2);
+    let acc = accuracy(&net);
     assert!(
         loss < 0.5 * initial,
         "loss fell only from {initial} to {loss}"

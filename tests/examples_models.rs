@@ -1,5 +1,6 @@
 //! The models of the examples (`examples/common/models.rs`: the SVM and
-//! softmax losses of a linear classifier, the two-layer network's loss)
+//! softmax losses of a linear classifier, the two-layer network's loss, with
+//! array parameters and as the `Mlp` struct)
 //! against two oracles: central finite differences of the original
 //! functions at several points, and the gradients derived by hand in CS231n.
 
@@ -11,9 +12,11 @@ mod common;
 #[path = "../examples/common/models.rs"]
 mod models;
 
+use autodiff_core::Differentiable;
 use common::check;
 use models::{
-    C, D, H, K, net_loss, net_loss_grad, softmax_loss, softmax_loss_grad, svm_loss, svm_loss_grad,
+    C, D, H, K, Mlp, net_loss, net_loss_grad, softmax_loss, softmax_loss_grad, svm_loss,
+    svm_loss_grad,
 };
 
 /// A small deterministic generator of numbers in `[-1, 1)`.
@@ -275,6 +278,31 @@ fn two_layer_net_gradient_matches_finite_differences() {
             )
         };
         check(&flat, &all, &point);
+    }
+}
+
+/// The same network as one `Mlp` struct (`#[grad(wrt(self))]`): its gradient,
+/// an `Mlp`, against finite differences over its slots.
+#[test]
+fn mlp_struct_gradient_matches_finite_differences() {
+    for seed in [1, 2, 3] {
+        let (w1, b1, w2, b2, data, labels) = net_point(seed);
+        let net = Mlp { w1, b1, w2, b2 };
+        let reg = 0.01;
+        let (value, grad) = net.loss_grad(&data, &labels, reg);
+        assert_eq!(value, net_loss(w1, b1, w2, b2, &data, &labels, reg));
+        let mut all = vec![value];
+        all.extend(grad.slots());
+        let with = |a: &[f64]| {
+            let mut m = net.clone();
+            let mut i = 0;
+            m.visit_mut(&mut |s| {
+                *s = a[i];
+                i += 1;
+            });
+            m.loss(&data, &labels, reg)
+        };
+        check(&with, &all, &net.slots());
     }
 }
 

@@ -242,3 +242,43 @@ fn straight_line_struct_and_float_parameters() {
     assert_eq!((v, ga), (7.0, 2.0));
     assert_eq!(g, Point { x: 3.0, y: 1.0 });
 }
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Affine {
+    w: [[f64; 2]; 2],
+    b: f64,
+}
+
+#[grad(graph)]
+fn affine(p: &Affine, x: [f64; 2]) -> f64 {
+    let mut s = p.b;
+    for j in 0..2 {
+        for i in 0..2 {
+            s += p.w[j][i] * x[i];
+        }
+    }
+    s * s
+}
+
+#[test]
+fn circuit_view_labels_fields_by_their_paths() {
+    let p = Affine {
+        w: [[1.0, 2.0], [3.0, 4.0]],
+        b: 0.5,
+    };
+    let x = [0.25, -1.0];
+    let g = affine_graph(&p, x);
+    let (v, gp, _) = affine_grad(&p, x);
+    let input = |label: &str| {
+        g.nodes()
+            .iter()
+            .find(|n| n.label() == label)
+            .unwrap_or_else(|| panic!("no node {label}: {g}"))
+    };
+    assert_eq!(input("p.b").grad(), gp.b);
+    assert_eq!(input("p.w[0][1]").value(), 2.0);
+    assert_eq!(input("p.w[0][1]").grad(), gp.w[0][1]);
+    assert_eq!(input("p.w[1][0]").grad(), gp.w[1][0]);
+    let out = &g.nodes()[g.output().expect("an output node")];
+    assert_eq!((out.value(), v), (affine(&p, x), affine(&p, x)));
+}
