@@ -282,3 +282,124 @@ fn circuit_view_labels_fields_by_their_paths() {
     let out = &g.nodes()[g.output().expect("an output node")];
     assert_eq!((out.value(), v), (affine(&p, x), affine(&p, x)));
 }
+
+/// A layer of a deeper network: its own `#[grad]` function, called with a
+/// field of the network (`&net.hidden`), whose gradient flows into that
+/// field of the network's gradient.
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Dense {
+    w: Vec<Vec<f64>>,
+    b: Vec<f64>,
+}
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Deep {
+    hidden: Dense,
+    head: Dense,
+    gain: [f64; 2],
+}
+
+#[grad]
+fn dense_sum(l: &Dense, x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for j in 0..l.b.len() {
+        let mut z = l.b[j];
+        for i in 0..x.len() {
+            z += l.w[j][i] * x[i];
+        }
+        s += z.tanh();
+    }
+    s
+}
+
+#[grad]
+fn weighted(gain: &[f64; 2], a: f64, b: f64) -> f64 {
+    gain[0] * a + gain[1] * b * b
+}
+
+#[grad]
+fn deep_loss(net: &Deep, x: &[f64]) -> f64 {
+    let h = dense_sum(&net.hidden, x);
+    let o = dense_sum(&net.head, x);
+    let mut total = weighted(&net.gain, h, o);
+    for k in 0..2 {
+        total += 0.5 * dense_sum(&net.hidden, x) * k as f64;
+    }
+    total
+}
+
+fn deep() -> Deep {
+    Deep {
+        hidden: Dense {
+            w: vec![vec![0.2, -0.4], vec![0.7, 0.1], vec![-0.3, 0.5]],
+            b: vec![0.1, 0.0, -0.2],
+        },
+        head: Dense {
+            w: vec![vec![1.1, -0.6]],
+            b: vec![0.3],
+        },
+        gain: [0.8, -1.5],
+    }
+}
+
+#[test]
+fn fields_passed_whole_to_grad_functions() {
+    let net = deep();
+    let x = [0.4, -0.9];
+    let (v, g, gx) = deep_loss_grad(&net, &x);
+    assert_eq!(v, deep_loss(&net, &x));
+    check_struct(|p| deep_loss(p, &x), &net, v, &g);
+    let mut grad = vec![v];
+    grad.extend(&gx);
+    common::check(&|x| deep_loss(&net, x), &grad, &x);
+    // `f_grad_into` overwrites a gradient full of garbage.
+    let mut g2 = deep();
+    g2.visit_mut(&mut |s| *s = f64::NAN);
+    let mut gx2 = [f64::NAN; 2];
+    assert_eq!(deep_loss_grad_into(&net, &x, &mut g2, &mut gx2), v);
+    assert_eq!((g2, gx2.to_vec()), (g, gx));
+}
+
+/// An L2 penalty over a whole `Deep`, called with the struct itself.
+#[grad]
+fn penalty(net: &Deep) -> f64 {
+    let mut s = net.gain[0] * net.gain[0] + net.gain[1] * net.gain[1];
+    for j in 0..net.head.b.len() {
+        s += net.head.b[j] * net.head.b[j];
+    }
+    s
+}
+
+#[grad]
+fn regularized(net: &Deep, lambda: f64) -> f64 {
+    lambda * penalty(net) + penalty(net)
+}
+
+/// The same by value: `&net` passes it.
+#[grad]
+fn regularized_owned(net: Deep, lambda: f64) -> f64 {
+    lambda * penalty(&net) + net.gain[0]
+}
+
+impl Deep {
+    #[grad(wrt(self))]
+    fn objective(&self, x: &[f64]) -> f64 {
+        dense_sum(&self.hidden, x) + 0.1 * penalty(self)
+    }
+}
+
+#[test]
+fn the_struct_itself_passed_whole() {
+    let net = deep();
+    let (v, g, gl) = regularized_grad(&net, 0.5);
+    assert_eq!(v, regularized(&net, 0.5));
+    assert_eq!(gl, penalty(&net));
+    check_struct(|p| regularized(p, 0.5), &net, v, &g);
+    let (v, g, _) = regularized_owned_grad(net.clone(), 0.5);
+    assert_eq!(v, regularized_owned(net.clone(), 0.5));
+    check_struct(|p| regularized_owned(p.clone(), 0.5), &net, v, &g);
+    let x = [0.4, -0.9];
+    let (v, g) = net.objective_grad(&x);
+    assert_eq!(v, net.objective(&x));
+    check_struct(|p: &Deep| p.objective(&x), &net, v, &g);
+}

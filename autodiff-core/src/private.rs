@@ -28,6 +28,12 @@ impl<F: Copy, T: Accumulate<F>, const N: usize> Accumulate<F> for [T; N] {
     }
 }
 
+impl<F: Copy, T: Accumulate<F>> Accumulate<F> for Vec<T> {
+    fn add_scaled(&mut self, k: F, src: &Self) {
+        add_scaled(self, k, src);
+    }
+}
+
 /// The dot product of two values of one shape (floats, arrays of them):
 /// `∇g · ȧ` for an array argument of a call in `f_hvp`.
 pub trait Dot<F> {

@@ -426,10 +426,13 @@ impl<'a> Sig<'a> {
             let (ty, array) = match f.kind {
                 Kind::Float => (Ty::Float, None),
                 Kind::Int => (Ty::Int, None),
-                Kind::Array(rank) => (
+                Kind::Array(_) | Kind::Whole => (
                     Ty::Array,
                     Some(ArrayParam {
-                        rank,
+                        rank: match f.kind {
+                            Kind::Array(rank) => rank,
+                            _ => 1,
+                        },
                         dynamic: true,
                         grad_ty: TokenStream::new(),
                         into_ty: TokenStream::new(),

@@ -244,7 +244,20 @@ pub fn expand(input: TokenStream) -> TokenStream {
         let m = &f.member;
         quote!(::autodiff_core::Differentiable::zip_mut(&mut self.#m, &other.#m, f);)
     });
+    let accumulate_predicates = predicates.clone();
     quote! {
+        // What generated code calls to add a callee's gradient of this
+        // struct into the caller's (`layer(&p.l1, x)`).
+        #[automatically_derived]
+        impl #impl_generics ::autodiff_core::__private::Accumulate<#float> for #name #ty_generics
+        where
+            #(#accumulate_predicates,)*
+        {
+            fn add_scaled(&mut self, k: #float, src: &Self) {
+                ::autodiff_core::Differentiable::axpy(self, k, src);
+            }
+        }
+
         #[automatically_derived]
         impl #impl_generics ::autodiff_core::Differentiable for #name #ty_generics
         where

@@ -37,6 +37,10 @@ pub enum Kind {
     /// An array or `Vec` of floats of this rank.
     Array(usize),
     Int,
+    /// Only ever passed by reference to a call (`layer(&p.l1, x)`): any
+    /// `Differentiable` value (a nested struct, an array, a `Vec`), whose
+    /// gradient the callee returns whole.
+    Whole,
 }
 
 /// One field path the body reads.
@@ -58,10 +62,24 @@ pub struct Field {
 }
 
 impl Field {
-    /// `p.w.b` as tokens at the field's first use.
-    pub fn place(&self) -> TokenStream {
+    /// Whether this field is passed whole and `other` (a different field)
+    /// lies inside it (`p.l1` and `p.l1.b`, `p` and `p.w`): its gradient
+    /// cannot be written in place, beside `other`'s.
+    pub fn contains(&self, other: &Field) -> bool {
+        self.kind == Kind::Whole
+            && crate::ast::ident_name(&other.root_ident) == crate::ast::ident_name(&self.root_ident)
+            && other.members.len() > self.members.len()
+            && other.members[..self.members.len()] == self.members[..]
+    }
+
+    /// `p.w.b` as tokens at the field's first use; the struct itself, `*p`
+    /// behind a reference (`by_ref`), when it is passed whole.
+    pub fn place(&self, by_ref: bool) -> TokenStream {
         let root = &self.root_ident;
         let members = &self.members;
+        if members.is_empty() && by_ref {
+            return quote::quote_spanned!(self.span=> (*#root));
+        }
         quote::quote_spanned!(self.span=> #root #(.#members)*)
     }
 
@@ -187,6 +205,7 @@ pub fn rewrite(cx: &Ctxt, item: &ItemFn, args: &Args) -> Option<Rewritten> {
         aliases: HashMap::new(),
         ranks: Vec::new(),
         ints: Vec::new(),
+        wholes: Vec::new(),
         shadowed: Vec::new(),
     };
     r.shadowed = r.check_shadowing(&item.block);
@@ -198,6 +217,8 @@ pub fn rewrite(cx: &Ctxt, item: &ItemFn, args: &Args) -> Option<Rewritten> {
         .map(|(i, mut f)| {
             f.kind = if r.ranks[i] > 0 {
                 Kind::Array(r.ranks[i])
+            } else if r.wholes[i] {
+                Kind::Whole
             } else if r.ints[i] {
                 Kind::Int
             } else {
@@ -221,6 +242,8 @@ struct Rewriter<'c> {
     ranks: Vec<usize>,
     /// Whether each field was used where an integer is expected.
     ints: Vec<bool>,
+    /// Whether each field was passed by reference to a call.
+    wholes: Vec<bool>,
     /// Struct parameters shadowed by a binding in the body (reported).
     shadowed: Vec<String>,
 }
@@ -299,6 +322,7 @@ impl Rewriter<'_> {
         });
         self.ranks.push(0);
         self.ints.push(false);
+        self.wholes.push(false);
         self.index.insert(label, i);
         i
     }
@@ -465,6 +489,20 @@ impl VisitMut for Rewriter<'_> {
             }
         }
         match e {
+            // `g(&p.l1, x)`, `Self::g(&p.w)`: a field passed whole.
+            Expr::Call(c) => {
+                for arg in c.args.iter_mut() {
+                    self.whole_arg(arg);
+                }
+            }
+            Expr::MethodCall(m) if self.root_of(strip(&m.receiver)).is_none() => {
+                for arg in m.args.iter_mut() {
+                    self.whole_arg(arg);
+                }
+            }
+            _ => {}
+        }
+        match e {
             Expr::Index(ix) => {
                 // `p.w[j][i]`, `row[i]`: the field is at least that deep.
                 let whole = Expr::Index(ix.clone());
@@ -538,6 +576,42 @@ fn placeholder(e: &Expr) -> Expr {
 }
 
 impl Rewriter<'_> {
+    /// `&p.l1` as a call's argument: the field is passed whole; rewritten
+    /// here, so that `&` is not taken for an array's borrow.
+    fn whole_arg(&mut self, arg: &mut Expr) {
+        // `helper(p)`, `helper(&p)`: the struct parameter itself, whole.
+        let root_arg = match strip(arg) {
+            Expr::Reference(r) if r.mutability.is_none() => self.root_of(strip(&r.expr)),
+            e => self.root_of(e),
+        };
+        if let Some(root) = root_arg {
+            let span = arg.span();
+            let f = self.field(root, Vec::new(), span);
+            self.wholes[f] = true;
+            let ident = Ident::new(&self.fields[f].ident.to_string(), span);
+            *arg = syn::parse_quote_spanned!(span=> &#ident);
+            return;
+        }
+        let Expr::Reference(r) = arg else { return };
+        if r.mutability.is_some() {
+            return;
+        }
+        let inner = strip(&r.expr).clone();
+        let Some((root, members)) = self.chain(&inner) else {
+            return;
+        };
+        let span = match &inner {
+            Expr::Field(f) => f.member.span(),
+            _ => inner.span(),
+        };
+        let f = self.field(root, members, span);
+        self.wholes[f] = true;
+        let ident = Ident::new(&self.fields[f].ident.to_string(), span);
+        *r.expr = syn::parse_quote_spanned!(span=> #ident);
+    }
+}
+
+impl Rewriter<'_> {
     fn whole_use(&self, e: &Expr) {
         let name = e.to_token_stream().to_string();
         if self.shadowed.contains(&name) {
@@ -546,7 +620,7 @@ impl Rewriter<'_> {
         }
         self.cx.error_spanned_by(
             e,
-            format!("#[grad] differentiates the fields that the body reads (`{name}.field`), not the struct parameter `{name}` as a whole; read its fields, or pass them to the function you call"),
+            format!("#[grad] differentiates the fields that the body reads (`{name}.field`), not the struct parameter `{name}` as a whole, except as an argument of a call; read its fields here, or pass it (or a field) to a `#[grad]` function"),
         );
     }
 }

@@ -305,6 +305,23 @@ impl Structured<'_> {
         }
     }
 
+    /// Whether the adjoint `dst` is that of a struct field passed whole to
+    /// calls (`structs::Kind::Whole`), and whether it is the caller's
+    /// output held by reference (else a local value).
+    fn whole_field(&self, dst: ValueId) -> Option<bool> {
+        let (Inst::ZeroLike(a) | Inst::OutputLike(a)) = self.func.inst(dst) else {
+            return None;
+        };
+        let Inst::ArrayParam(p) = self.func.inst(*a) else {
+            return None;
+        };
+        let crate::ast::Role::Field(f) = self.sig.params[*p].role else {
+            return None;
+        };
+        (self.sig.fields[f].kind == crate::structs::Kind::Whole)
+            .then(|| self.into.is_some_and(|into| into.contains_key(p)))
+    }
+
     fn stmt(&self, stmt: &Stmt) -> TokenStream {
         let func = self.func;
         let float = float_tokens(func);
@@ -485,6 +502,16 @@ impl Structured<'_> {
             } => {
                 let place = indexed(*dst, prefix);
                 let (k, g) = (value_ident(*scale), value_ident(*src));
+                if let Some(by_ref) = self.whole_field(*dst) {
+                    // A struct field passed whole: its gradient, a value of
+                    // the field's type, added with the type's own rule.
+                    let place = if by_ref {
+                        quote!(&mut *#place)
+                    } else {
+                        quote!(&mut #place)
+                    };
+                    return quote!(::autodiff_core::__private::Accumulate::add_scaled(#place, #k, &#g););
+                }
                 quote!(::autodiff_core::__private::add_scaled(&mut #place[..], #k, &#g[..]);)
             }
             Stmt::Probe(k) => self.probes[*k].clone(),

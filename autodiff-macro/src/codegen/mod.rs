@@ -98,13 +98,21 @@ fn field_bindings(sig: &Sig) -> TokenStream {
     let binds = sig.params.iter().filter_map(|p| {
         let Role::Field(i) = p.role else { return None };
         let field = &sig.fields[i];
-        let (ident, place, span) = (&p.ident, field.place(), field.span);
+        // The struct itself is behind a reference when the parameter (or
+        // the receiver) is one.
+        let by_ref = match field.root {
+            Some(_) => matches!(p.syn_ty, syn::Type::Reference(_)),
+            None => sig
+                .receiver
+                .is_some_and(|r| matches!(r.kind, syn::ReceiverKind::Reference(..))),
+        };
+        let (ident, place, span) = (&p.ident, field.place(by_ref), field.span);
         // The same name, located at the field's use: rustc's errors on a
         // wrong guess point there.
         let ident = &Ident::new(&ident.to_string(), ident.span().located_at(span));
         Some(match field.kind {
             Kind::Float => quote_spanned!(span=> let #ident: #float = #place;),
-            Kind::Array(_) => quote!(let #ident = &#place;),
+            Kind::Array(_) | Kind::Whole => quote!(let #ident = &#place;),
             Kind::Int => quote_spanned! {span=>
                 let #ident = #place;
                 ::autodiff_core::__private::not_float(&#ident);

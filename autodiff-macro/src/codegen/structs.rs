@@ -159,6 +159,28 @@ pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> TokenStream {
                     if let Kind::Array(_) = field.kind {
                         borrows.push(quote!(let #fo = &mut #o #path[..];));
                         out_of.insert(i, fo);
+                    } else if field.kind == Kind::Whole
+                        && sig.fields.iter().any(|other| field.contains(other))
+                    {
+                        // Passed whole and read inside: its gradient goes to
+                        // a buffer of its own, added in at the end.
+                        let buf = format_ident!("__ad_whole{}", i, span = Span::mixed_site());
+                        let param = &p.ident;
+                        borrows.push(quote! {
+                            let mut #buf = ::autodiff_core::Differentiable::zero_like(#param);
+                            let #fo = &mut #buf;
+                        });
+                        let one = match func.float {
+                            crate::ir::Float::F64 => quote!(1.0f64),
+                            crate::ir::Float::F32 => quote!(1.0f32),
+                        };
+                        scalar_writes.push(quote! {
+                            ::autodiff_core::__private::Accumulate::add_scaled(&mut (*#o) #path, #one, &#buf);
+                        });
+                        out_of.insert(i, fo);
+                    } else if field.kind == Kind::Whole {
+                        borrows.push(quote!(let #fo = &mut (*#o) #path;));
+                        out_of.insert(i, fo);
                     } else {
                         let v = value_ident(output[&i]);
                         borrows.push(quote!(let #fo = &mut #o #path;));

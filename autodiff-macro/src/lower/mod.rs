@@ -225,6 +225,11 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
     // Input: `fn f(x: f64, v: &[f64], n: usize)`
     // Output: `%0 = param 0 x`, `%1 = array param 1 v`, `%2 = passive int `n``
     for (i, p) in sig.params.iter().enumerate() {
+        // A struct parameter is read through its fields (hidden parameters
+        // of their own, or constants' tokens): no value, which would move it.
+        if let crate::ast::Role::Struct { .. } = p.role {
+            continue;
+        }
         let span = p.ident.span();
         let v = match p.ty {
             Ty::Float => l.def(Inst::Param(i), span),

@@ -19,25 +19,24 @@ fn lower_struct_fields_as_parameters() {
         }",
         expect![[r#"
             fn(p: const, x: array, p.b: f64, p.n: const, p.w: array) -> f64
-              %0 = passive int `p`  // p
-              %1 = array param 1 x  // x
-              %2 = param 2 p.b
-              %3 = passive int `__ad_f1_p_n`  // p.n
-              %4 = array param 4 p.w  // p.w
-              %5 = zero  // return value
-              %6 = copy %2  // s
-              %7 = passive int `0`
-              for %8 in %7..%3 {
-                %9 = passive int `0`
-                %10 = load %4[%8][%9]
-                %11 = passive int `0`
-                %12 = load %1[%11]
-                %13 = mul %10, %12
-                %14 = add %6, %13
-                %6 := %14
+              %0 = array param 1 x  // x
+              %1 = param 2 p.b
+              %2 = passive int `__ad_f1_p_n`  // p.n
+              %3 = array param 4 p.w  // p.w
+              %4 = zero  // return value
+              %5 = copy %1  // s
+              %6 = passive int `0`
+              for %7 in %6..%2 {
+                %8 = passive int `0`
+                %9 = load %3[%7][%8]
+                %10 = passive int `0`
+                %11 = load %0[%10]
+                %12 = mul %9, %11
+                %13 = add %5, %12
+                %5 := %13
               }
-              %5 := %6
-              ret %5
+              %4 := %5
+              ret %4
         "#]],
     );
 }

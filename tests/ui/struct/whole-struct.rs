@@ -12,13 +12,11 @@ impl Params {
     }
 }
 
-fn helper(p: &Params) -> f64 {
-    p.a
-}
-
+// A method of the struct would read its fields where #[grad] cannot see
+// them: refused. (Passing `p` to a `#[grad]` function is fine.)
 #[grad]
 fn f(p: &Params, x: f64) -> f64 {
-    p.sum() * x + helper(p)
+    p.sum() * x
 }
 
 fn main() {}
