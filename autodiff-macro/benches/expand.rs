@@ -25,6 +25,8 @@ mod expand;
 mod fallback;
 #[path = "../src/forward.rs"]
 mod forward;
+#[path = "../src/generic.rs"]
+mod generic;
 #[path = "../src/graph.rs"]
 mod graph;
 #[path = "../src/ir.rs"]

@@ -258,13 +258,18 @@ impl<'a> Sig<'a> {
         if let Some(v) = &sig.variadic {
             cx.error_spanned_by(v, "#[grad] does not support variadic functions");
         }
-        for param in &sig.generics.params {
-            if !matches!(param, syn::GenericParam::Lifetime(_)) {
-                cx.error_spanned_by(
-                    param,
-                    "#[grad] does not support generic functions (a generic float type `T: Real` is not supported); write the function for `f64` or `f32`",
-                );
-            }
+        // One type parameter alone is the float type (`generic.rs`): never
+        // here. Anything else is one error on the generics.
+        if sig
+            .generics
+            .params
+            .iter()
+            .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+        {
+            cx.error_spanned_by(
+                &sig.generics,
+                "#[grad] supports one generic parameter, the float type (`fn f<T: Float>(x: T) -> T`); write the other types and constants out",
+            );
         }
         let float = match &sig.output {
             ReturnType::Default => {

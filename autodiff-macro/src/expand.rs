@@ -30,6 +30,10 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             (Args::default(), false)
         }
     };
+    // Generic over the float type: one expansion per float type.
+    if args_ok && let Some(t) = crate::generic::float_param(&item) {
+        return crate::generic::expand(&args, &item, t);
+    }
     expand_item(cx, &item, &args, args_ok).0
 }
 

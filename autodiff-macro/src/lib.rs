@@ -27,6 +27,7 @@ mod derive;
 mod expand;
 mod fallback;
 mod forward;
+mod generic;
 mod graph;
 mod ir;
 mod lower;
