@@ -179,6 +179,10 @@ pub(super) fn generate(
     if exclude.contains("vector") || rng.u32(0..100) >= VECTOR_CHANCE {
         return None;
     }
+    // `#[grad]` takes no struct parameter in a function of several outputs.
+    if f.strukt.is_some() {
+        return None;
+    }
     if NOT_VECTOR.iter().any(|(k, _)| uses(f, k)) {
         stats.refused += 1;
         return None;
