@@ -484,9 +484,12 @@ enum VK {
     /// index only (`#[grad]` cannot tell its type, `j as f64` fails).
     TableItem(usize),
     /// A `[[f64; cols]; rows]` field of a struct parameter.
+    /// `row_locals`: its rows may be bound to locals (not in a struct
+    /// that `wrt` leaves out, README "Bugs found").
     Array2 {
         rows: usize,
         cols: usize,
+        row_locals: bool,
     },
     /// A row `&[f64; K]` of such a field (`for row in p.m.iter()`,
     /// `let r = &p.m[i];`): read by index only.
@@ -625,9 +628,7 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
     // Fixed lengths and the directions come from a fourth stream: the
     // functions, and the points of those without fixed lengths, are the
     // ones this seed gave before forward mode was tested.
-    let mut dirs = fastrand::Rng::with_seed(splitmix(
-        seed ^ splitmix(index as u64) ^ 0x13_F0_5A_2D_D1_5E_00_04,
-    ));
+    let mut dirs = dirs_stream(seed, index);
     let no_f_hessian = NOT_F_HESSIAN.iter().any(|(k, _)| g.cov.get(k) > 0);
     // (A struct function has no `f_hessian`: no fixed lengths.)
     let fixed = (dirs.u32(0..100) < FIXED_PERCENT
@@ -682,6 +683,20 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
         strukt,
     };
     (f, g)
+}
+
+/// The fourth random stream of function `index`: its fixed length (first
+/// draw) and its directions.
+fn dirs_stream(seed: u64, index: usize) -> fastrand::Rng {
+    fastrand::Rng::with_seed(splitmix(
+        seed ^ splitmix(index as u64) ^ 0x13_F0_5A_2D_D1_5E_00_04,
+    ))
+}
+
+/// Whether function `index` draws a fixed length (unless `fixed_len` is
+/// excluded or it is a struct function).
+fn fixed_drawn(seed: u64, index: usize) -> bool {
+    dirs_stream(seed, index).u32(0..100) < FIXED_PERCENT
 }
 
 impl Gen {

@@ -25,8 +25,12 @@
 use super::{E, Gen, Lim, PKind, Param, S, VK, X_MAX, splitmix};
 use std::fmt::Write as _;
 
-/// Percentage of the functions with a struct parameter.
-pub(super) const STRUCT_PERCENT: u32 = 25;
+/// Percentage of the eligible functions with a struct parameter: those
+/// that draw neither a fixed length (`f_hessian`) nor a `vgen_<i>`
+/// companion, which a struct function cannot have, so that those checks
+/// keep their functions (a struct function has no `f_jvp` or `f_hvp`
+/// either). About 52% of the functions are eligible: 25% of all.
+pub(super) const STRUCT_PERCENT: u32 = 48;
 
 /// The type of a field.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,7 +144,9 @@ impl Gen {
         let mut srng = fastrand::Rng::with_seed(splitmix(
             seed ^ splitmix(index as u64) ^ 0x57_2C_7F_A2_A3_00_00_12,
         ));
-        if srng.u32(0..100) >= STRUCT_PERCENT {
+        let fixed = self.ok("fixed_len") && super::fixed_drawn(seed, index);
+        let vector = self.ok("vector") && super::vector::drawn(seed, index);
+        if srng.u32(0..100) >= STRUCT_PERCENT || fixed || vector {
             return None;
         }
         self.with_srng(&mut srng, |g| g.plan_struct_here(index, params))
@@ -288,11 +294,13 @@ impl Gen {
     /// (`p.a`, `p.inner.c2`), and counts them.
     pub(super) fn declare_fields(&mut self, s: &Strukt) {
         for r in &s.roots {
-            self.declare_def(s, 0, &r.name.clone());
+            self.declare_def(s, 0, &r.name.clone(), s.differentiated(&r.name));
         }
     }
 
-    fn declare_def(&mut self, s: &Strukt, d: usize, prefix: &str) {
+    /// `wrt`: the root is differentiated (only then do rows of its
+    /// matrices go into locals).
+    fn declare_def(&mut self, s: &Strukt, d: usize, prefix: &str, wrt: bool) {
         for (name, t) in &s.defs[d].fields {
             let path = format!("{prefix}.{name}");
             match *t {
@@ -306,7 +314,16 @@ impl Gen {
                 }
                 FTy::Arr2(rows, cols) => {
                     self.count("struct_field_matrix");
-                    self.declare(&path, VK::Array2 { rows, cols }, X_MAX);
+                    let row_locals = wrt;
+                    self.declare(
+                        &path,
+                        VK::Array2 {
+                            rows,
+                            cols,
+                            row_locals,
+                        },
+                        X_MAX,
+                    );
                 }
                 FTy::Vec => {
                     self.count("struct_field_vec");
@@ -319,7 +336,7 @@ impl Gen {
                 }
                 FTy::Nested(i) => {
                     self.count("struct_field_nested");
-                    self.declare_def(s, i, &path);
+                    self.declare_def(s, i, &path, wrt);
                 }
             }
         }
@@ -332,7 +349,7 @@ impl Gen {
             return None;
         }
         let m = self.pick(&ms);
-        let VK::Array2 { rows, cols } = m.kind else {
+        let VK::Array2 { rows, cols, .. } = m.kind else {
             unreachable!()
         };
         let i = self.index_for(&m.name, Lim::Const(rows));
@@ -348,12 +365,20 @@ impl Gen {
     /// value, arrays as any other). Declares the loop variables; returns
     /// the header and the trip count.
     pub(super) fn row_loop(&mut self, level: usize) -> Option<(String, usize)> {
-        let ms = self.of_kind(|k| matches!(k, VK::Array2 { .. }));
+        let ms = self.of_kind(|k| {
+            matches!(
+                k,
+                VK::Array2 {
+                    row_locals: true,
+                    ..
+                }
+            )
+        });
         if ms.is_empty() || !self.chance(35) {
             return None;
         }
         let m = self.pick(&ms);
-        let VK::Array2 { rows, cols } = m.kind else {
+        let VK::Array2 { rows, cols, .. } = m.kind else {
             unreachable!()
         };
         let idx = ["i", "j", "l"][level].to_string();
@@ -388,12 +413,20 @@ impl Gen {
     /// Now and then, `let r = &p.m[i];` or `let r = p.m[i];`: a row of a
     /// matrix field in a local (read by index, or as an array).
     pub(super) fn row_let(&mut self) -> Option<S> {
-        let ms = self.of_kind(|k| matches!(k, VK::Array2 { .. }));
+        let ms = self.of_kind(|k| {
+            matches!(
+                k,
+                VK::Array2 {
+                    row_locals: true,
+                    ..
+                }
+            )
+        });
         if ms.is_empty() || !self.chance(15) {
             return None;
         }
         let m = self.pick(&ms);
-        let VK::Array2 { rows, cols } = m.kind else {
+        let VK::Array2 { rows, cols, .. } = m.kind else {
             unreachable!()
         };
         let i = self.index_for(&m.name, Lim::Const(rows));
