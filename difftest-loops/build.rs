@@ -42,6 +42,10 @@ mod everyday;
 // `f_jvp`), built on `gen_<i>`'s body, from a fourth random stream.
 #[path = "build/vector.rs"]
 mod vector;
+// Struct parameters (issue 12): `p: &S<i>`, `p: S<i>`, `wrt(..)`,
+// methods under `wrt(self)`, from a fifth random stream.
+#[path = "build/structs.rs"]
+mod structs;
 
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
@@ -77,6 +81,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/constructs.rs");
     println!("cargo:rerun-if-changed=build/everyday.rs");
     println!("cargo:rerun-if-changed=build/vector.rs");
+    println!("cargo:rerun-if-changed=build/structs.rs");
     let excludable: Vec<&str> = EXCLUDABLE.iter().chain(CHECK_KINDS).copied().collect();
     let settings = CONFIG.read_env(&excludable);
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
@@ -120,9 +125,14 @@ fn main() {
 
 /// Left out unless `AUTODIFF_DIFFTEST_LOOPS_EXCLUDE` says otherwise: the
 /// constructs of known, not yet fixed macro bugs, so that the default run
-/// stays green (see `README.md`). Empty: the one bug found so far (`&&` in
-/// `if` conditions, `cond_and`) is fixed.
-const DEFAULT_EXCLUDE: &[&str] = &[];
+/// stays green (see `README.md`).
+///
+/// `struct_value_arrays` and `struct_value_const`: a struct parameter by
+/// value does not compile when the body reads an array or `Vec` field of
+/// it, or when `wrt(..)` leaves it out (README, "Bugs found"); by value,
+/// structs get scalar, nested and integer fields only, and the constant
+/// struct `q` is a reference.
+const DEFAULT_EXCLUDE: &[&str] = &["struct_value_arrays", "struct_value_const"];
 
 /// What `AUTODIFF_DIFFTEST_LOOPS_EXCLUDE` can leave out (to bisect a
 /// failure): statement kinds, condition kinds, expression kinds.
@@ -173,6 +183,13 @@ const EXCLUDABLE: &[&str] = &[
     "closures",
     "reductions",
     "loop_value",
+    // build/structs.rs: all struct functions, methods, by-value structs,
+    // and the two by-value forms that do not compile (`DEFAULT_EXCLUDE`)
+    "structs",
+    "struct_method",
+    "struct_value",
+    "struct_value_arrays",
+    "struct_value_const",
 ];
 
 /// The checks beyond the gradient, for `AUTODIFF_DIFFTEST_LOOPS_EXCLUDE`:
@@ -241,6 +258,9 @@ enum PKind {
     /// `&[usize]` (or `Vec<usize>` when `true`): class labels, one per
     /// element of the slices, each below their length
     Labels(bool),
+    /// A struct parameter (`build/structs.rs`): root `k` of
+    /// `Function::strukt` (`p`, `q` or `self`).
+    Struct(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -402,6 +422,8 @@ struct Function {
     /// a `Vec` (the body reads them alike), all points have that length, and
     /// with no slice or `Vec` left it gets `f_hessian`.
     fixed: Option<usize>,
+    /// Its struct parameter(s), if any (`build/structs.rs`).
+    strukt: Option<structs::Strukt>,
 }
 
 struct Point {
@@ -461,6 +483,17 @@ enum VK {
     /// An element of a module-level integer table, below this limit: an
     /// index only (`#[grad]` cannot tell its type, `j as f64` fails).
     TableItem(usize),
+    /// A `[[f64; cols]; rows]` field of a struct parameter.
+    /// `row_locals`: its rows may be bound to locals (not in a struct
+    /// that `wrt` leaves out, README "Bugs found").
+    Array2 {
+        rows: usize,
+        cols: usize,
+        row_locals: bool,
+    },
+    /// A row `&[f64; K]` of such a field (`for row in p.m.iter()`,
+    /// `let r = &p.m[i];`): read by index only.
+    RowRef(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -541,7 +574,8 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
             seed ^ splitmix(index as u64) ^ 0x15_E7_E2_7D_A7_15_00_03,
         )),
     };
-    let params = g.params();
+    let mut params = g.params();
+    let strukt = g.plan_struct(seed, index, &mut params);
     g.n_params = params.len();
     for p in &params {
         if p.kind == PKind::VecP {
@@ -556,8 +590,12 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
             PKind::Usize => (VK::Usize, MAX_LEN as f64),
             PKind::Bool => (VK::Bool, 1.0),
             PKind::Labels(_) => (VK::Labels, MAX_LEN as f64),
+            PKind::Struct(_) => continue,
         };
         g.declare(&p.name.clone(), kind, bound);
+    }
+    if let Some(s) = &strukt {
+        g.declare_fields(s);
     }
     g.tables(index);
     let mut stmts = Vec::new();
@@ -581,24 +619,34 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
         stmts.push(g.for_loop());
     }
     let tail = g.tail();
+    let tail = if strukt.is_some() {
+        g.int_fields_in_tail(tail)
+    } else {
+        tail
+    };
     everyday::guard_passive_lets(&mut stmts, &g.assigned, &mut g.every.passive);
     // Fixed lengths and the directions come from a fourth stream: the
     // functions, and the points of those without fixed lengths, are the
     // ones this seed gave before forward mode was tested.
-    let mut dirs = fastrand::Rng::with_seed(splitmix(
-        seed ^ splitmix(index as u64) ^ 0x13_F0_5A_2D_D1_5E_00_04,
-    ));
+    let mut dirs = dirs_stream(seed, index);
     let no_f_hessian = NOT_F_HESSIAN.iter().any(|(k, _)| g.cov.get(k) > 0);
-    let fixed =
-        (dirs.u32(0..100) < FIXED_PERCENT && !exclude.contains("fixed_len") && !no_f_hessian)
-            .then(|| dirs.usize(MIN_LEN..=MAX_LEN));
+    // (A struct function has no `f_hessian`: no fixed lengths.)
+    let fixed = (dirs.u32(0..100) < FIXED_PERCENT
+        && !exclude.contains("fixed_len")
+        && !no_f_hessian
+        && strukt.is_none())
+    .then(|| dirs.usize(MIN_LEN..=MAX_LEN));
     let mut points: Vec<Point> = match fixed {
-        None => (0..POINTS).map(|_| g.point(&params)).collect(),
+        None => (0..POINTS)
+            .map(|_| g.point(&params, strukt.as_ref()))
+            .collect(),
         Some(len) => {
             g.count("fixed_len");
             g.rng = fastrand::Rng::with_seed(dirs.u64(..));
             g.rng2 = fastrand::Rng::with_seed(dirs.u64(..));
-            (0..POINTS).map(|_| g.point_len(&params, len)).collect()
+            (0..POINTS)
+                .map(|_| g.point_len(&params, len, strukt.as_ref()))
+                .collect()
         }
     };
     for p in &mut points {
@@ -610,8 +658,16 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
     }
     g.count("functions");
     let uses = |list: &[(&str, &str)]| list.iter().any(|(k, _)| g.cov.get(k) > 0);
-    let forward = !exclude.contains("forward") && !uses(NOT_FORWARD);
-    let second = !exclude.contains("hessian") && !uses(NOT_FORWARD) && !uses(NOT_HESSIAN);
+    // `#[grad]` takes no struct parameter under `forward` or `hessian`.
+    let forward = !exclude.contains("forward") && !uses(NOT_FORWARD) && strukt.is_none();
+    let second = !exclude.contains("hessian")
+        && !uses(NOT_FORWARD)
+        && !uses(NOT_HESSIAN)
+        && strukt.is_none();
+    let mut items = std::mem::take(&mut g.every.items);
+    if let Some(s) = &strukt {
+        items = structs::defs_text(s, false) + &items;
+    }
     let f = Function {
         name: format!("gen_{index}"),
         params,
@@ -620,12 +676,27 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
         tail,
         points,
         cov: std::mem::take(&mut g.cov),
-        items: std::mem::take(&mut g.every.items),
+        items,
         forward,
         second,
         fixed,
+        strukt,
     };
     (f, g)
+}
+
+/// The fourth random stream of function `index`: its fixed length (first
+/// draw) and its directions.
+fn dirs_stream(seed: u64, index: usize) -> fastrand::Rng {
+    fastrand::Rng::with_seed(splitmix(
+        seed ^ splitmix(index as u64) ^ 0x13_F0_5A_2D_D1_5E_00_04,
+    ))
+}
+
+/// Whether function `index` draws a fixed length (unless `fixed_len` is
+/// excluded or it is a struct function).
+fn fixed_drawn(seed: u64, index: usize) -> bool {
+    dirs_stream(seed, index).u32(0..100) < FIXED_PERCENT
 }
 
 impl Gen {
@@ -722,13 +793,13 @@ impl Gen {
         params
     }
 
-    fn point(&mut self, params: &[Param]) -> Point {
+    fn point(&mut self, params: &[Param], s: Option<&structs::Strukt>) -> Point {
         let len = self.rng.usize(MIN_LEN..=MAX_LEN);
-        self.point_len(params, len)
+        self.point_len(params, len, s)
     }
 
     /// A point whose slices have length `len`.
-    fn point_len(&mut self, params: &[Param], len: usize) -> Point {
+    fn point_len(&mut self, params: &[Param], len: usize, s: Option<&structs::Strukt>) -> Point {
         let mut p = Point {
             floats: Vec::new(),
             dirs: Vec::new(),
@@ -753,6 +824,14 @@ impl Gen {
                     let ls = (0..len).map(|_| self.rng2.usize(0..len)).collect();
                     p.labels.push(ls);
                     continue;
+                }
+                PKind::Struct(_) => {
+                    let s = s.expect("a struct parameter without its struct");
+                    let (floats, ints) = s.slots(len);
+                    for _ in 0..ints {
+                        p.ints.push(self.rng.usize(1..=len));
+                    }
+                    floats
                 }
             };
             let xs = (0..k)
@@ -948,17 +1027,23 @@ impl Gen {
         match lim {
             Lim::Const(k) => self.rng.usize(0..k).to_string(),
             Lim::Len => {
-                let has_n = !self.of_kind(|k| *k == VK::Usize).is_empty();
+                let ns = self.of_kind(|k| *k == VK::Usize);
                 match self.rng.u32(0..10) {
                     0..=2 => "0".into(),
                     3..=4 => "1".into(),
                     5..=6 => format!("{len} - 1"),
-                    _ if has_n => {
+                    _ if !ns.is_empty() => {
                         self.count("index_by_param");
-                        if self.chance(50) {
-                            "n - 1".into()
+                        // `n`, or an integer field `p.k` (struct functions).
+                        let n = if ns.len() == 1 {
+                            ns[0].name.clone()
                         } else {
-                            format!("n % {len}")
+                            self.pick(&ns).name
+                        };
+                        if self.chance(50) {
+                            format!("{n} - 1")
+                        } else {
+                            format!("{n} % {len}")
                         }
                     }
                     _ => "0".into(),
@@ -972,8 +1057,9 @@ impl Gen {
         let scalars = self.of_kind(|k| matches!(k, VK::Scalar { .. }));
         let refs = self.of_kind(|k| *k == VK::Ref);
         let slices = self.of_kind(|k| *k == VK::Slice);
-        let arrays = self.of_kind(|k| matches!(k, VK::Array { .. }));
+        let arrays = self.of_kind(|k| matches!(k, VK::Array { .. } | VK::RowRef(_)));
         let ints = self.of_kind(|k| matches!(k, VK::Index(_) | VK::Counter | VK::Usize));
+        let matrices = self.of_kind(|k| matches!(k, VK::Array2 { .. }));
         let w = [
             if scalars.is_empty() { 0 } else { 5 },
             if refs.is_empty() { 0 } else { 5 },
@@ -981,6 +1067,8 @@ impl Gen {
             if arrays.is_empty() { 0 } else { 3 },
             if ints.is_empty() { 0 } else { 1 },
             1,
+            // (only struct functions have matrices)
+            if matrices.is_empty() { 0 } else { 2 },
         ];
         match self.weighted(&w).unwrap() {
             0 => {
@@ -1006,7 +1094,7 @@ impl Gen {
             3 => {
                 let v = self.pick(&arrays);
                 self.mark_used(v.id);
-                let VK::Array { k, .. } = v.kind else {
+                let (VK::Array { k, .. } | VK::RowRef(k)) = v.kind else {
                     unreachable!()
                 };
                 let idx = self.index_for(&v.name, Lim::Const(k));
@@ -1030,10 +1118,11 @@ impl Gen {
                 };
                 (E::AsF64(v.name), bound)
             }
-            _ => {
+            5 => {
                 let l = self.lit();
                 (E::Lit(l), l)
             }
+            _ => self.matrix_leaf().expect("a matrix"),
         }
     }
 
@@ -1535,6 +1624,8 @@ impl Gen {
         let mut out = self.old_stmt();
         out.extend(self.new_stmt());
         out.extend(self.everyday_stmt());
+        // (only struct functions have matrices)
+        out.extend(self.row_let());
         out
     }
 
@@ -1695,7 +1786,15 @@ impl Gen {
     }
 
     fn shadow(&mut self) -> S {
-        let scalars = self.of_kind(|k| matches!(k, VK::Scalar { .. }));
+        // (A field `p.a` cannot be shadowed.)
+        let scalars: Vec<Var> = self
+            .of_kind(|k| matches!(k, VK::Scalar { .. }))
+            .into_iter()
+            .filter(|v| !v.name.contains('.'))
+            .collect();
+        if scalars.is_empty() {
+            return self.let_scalar();
+        }
         let v = self.pick(&scalars);
         let param = v.id < self.n_params;
         self.count(if param { "shadow_param" } else { "shadow" });
@@ -1949,11 +2048,15 @@ impl Gen {
         let elem = ["v", "e", "f"][level].to_string();
         let slices: Vec<Var> = self.of_kind(|k| *k == VK::Slice);
         let arrays: Vec<Var> = self.of_kind(|k| matches!(k, VK::Array { .. }));
-        let has_n = !self.of_kind(|k| *k == VK::Usize).is_empty();
+        let ns = self.of_kind(|k| *k == VK::Usize);
+        let has_n = !ns.is_empty();
         let over_slice = !slices.is_empty() && (arrays.is_empty() || self.chance(70));
         self.push_scope();
         let (header, trips);
-        if over_slice {
+        if let Some((h, t)) = self.row_loop(level) {
+            header = h;
+            trips = t;
+        } else if over_slice {
             let x = self.pick(&slices);
             let xn = &x.name;
             let is_vec = self.vec_params.contains(xn);
@@ -1971,7 +2074,13 @@ impl Gen {
                 }
                 3 if has_n => {
                     self.count("for_range_n");
-                    header = format!("for {idx} in 0..n");
+                    // `n`, or an integer field `p.k` (struct functions).
+                    let n = if ns.len() == 1 {
+                        ns[0].name.clone()
+                    } else {
+                        self.pick(&ns).name
+                    };
+                    header = format!("for {idx} in 0..{n}");
                     self.declare(&idx, VK::Index(Lim::Len), 0.0);
                 }
                 3 | 4 => {
@@ -2807,6 +2916,7 @@ fn param_type(kind: PKind, oracle: bool) -> String {
         PKind::Bool => "bool".into(),
         PKind::Labels(false) => "&[usize]".into(),
         PKind::Labels(true) => "Vec<usize>".into(),
+        PKind::Struct(_) => unreachable!("a struct parameter's type is the struct's"),
     }
 }
 
@@ -2835,6 +2945,11 @@ fn function_text_v(
         } else {
             "#[grad]\n"
         });
+    } else if let (Some(s), true) = (&f.strukt, attr) {
+        match &s.wrt {
+            None => p.out.push_str("#[grad]\n"),
+            Some(w) => p.out.push_str(&format!("#[grad(wrt({}))]\n", w.join(", "))),
+        }
     } else if attr {
         let args: Vec<&str> = [(f.forward, "forward"), (f.second, "hessian")]
             .iter()
@@ -2854,16 +2969,26 @@ fn function_text_v(
             let t = match (q.kind, f.fixed) {
                 (PKind::Slice, Some(len)) if !oracle => format!("&[f64; {len}]"),
                 (PKind::VecP, Some(len)) if !oracle => format!("[f64; {len}]"),
+                (PKind::Struct(_), _) if q.name == "self" => return "&self".to_string(),
+                (PKind::Struct(k), _) => {
+                    structs::param_type(f.strukt.as_ref().expect("struct"), k, oracle)
+                }
                 (kind, _) => param_type(kind, oracle),
             };
             format!("{}: {t}", q.name)
         })
         .collect();
+    let method = f.strukt.as_ref().is_some_and(|s| s.method);
     let (name, ret_o, ret) = match v {
         None => (&f.name, "D".to_string(), "f64".to_string()),
         Some(v) => (&v.name, format!("[D; {}]", v.outputs()), v.ret_type()),
     };
-    if oracle {
+    if oracle && method {
+        p.out.push_str(&format!(
+            "pub fn {name}_oracle({}) -> {ret_o} {{\n",
+            params.join(", ")
+        ));
+    } else if oracle {
         p.out.push_str(&format!(
             "pub fn {name}_oracle<D: DualNum<Primitive = f64> + Copy + o::Parts>({}) -> {ret_o} {{\n",
             params.join(", ")
@@ -2884,11 +3009,81 @@ fn function_text_v(
     };
     p.line(1, &t);
     p.out.push_str("}\n");
+    if method {
+        // `impl S7 { .. }`, `impl<D: ..> S7O<D> { .. }`, the method indented.
+        let s = f.strukt.as_ref().expect("struct");
+        let head = if oracle {
+            format!(
+                "impl<D: DualNum<Primitive = f64> + Copy + o::Parts> {}O<D> {{\n",
+                s.defs[0].name
+            )
+        } else {
+            format!("impl {} {{\n", s.defs[0].name)
+        };
+        let body: String = p
+            .out
+            .lines()
+            .map(|l| {
+                if l.is_empty() {
+                    "\n".to_string()
+                } else {
+                    format!("    {l}\n")
+                }
+            })
+            .collect();
+        return format!("{head}{body}}}\n");
+    }
     p.out
 }
 
 /// Arguments of a call, from a `Point` `p` (`duals`: from `d`, dual inputs).
 fn call_args(f: &Function, duals: bool) -> String {
+    call_arg_list(f, duals).join(", ")
+}
+
+/// The value of struct parameter `f.params[at]` at a point `p`, built
+/// from its float list and integers: `gen_7_new(p.f[1], &p.i[0..1])`
+/// (`duals`: `gen_7_onew(&d[1], ..)`, the oracle's struct).
+fn struct_value(f: &Function, at: usize, duals: bool) -> String {
+    let s = f.strukt.as_ref().expect("struct");
+    let (mut fi, mut ii) = (0, 0);
+    for q in &f.params[..at] {
+        match q.kind {
+            PKind::Usize => ii += 1,
+            PKind::Struct(_) => {
+                fi += 1;
+                ii += s.ints();
+            }
+            PKind::Bool | PKind::Labels(_) => {}
+            _ => fi += 1,
+        }
+    }
+    let n = s.ints();
+    if duals {
+        format!("{}_onew(&d[{fi}], &p.i[{ii}..{}])", f.name, ii + n)
+    } else {
+        format!("{}_new(p.f[{fi}], &p.i[{ii}..{}])", f.name, ii + n)
+    }
+}
+
+/// A call of `f`'s `name<suffix>` at a point (`duals`: the oracle, at
+/// `d`): `gen_7_grad(args)`, or for a method `gen_7_new(..).gen_7_grad(rest)`.
+/// `suffix` may end in a turbofish (`_oracle::<Dual64>`), which a method
+/// call leaves out (its `D` is its receiver's).
+fn call(f: &Function, duals: bool, suffix: &str, extra: &[String]) -> String {
+    let mut args = call_arg_list(f, duals);
+    args.extend(extra.iter().cloned());
+    if f.strukt.as_ref().is_some_and(|s| s.method) {
+        let recv = args.remove(0);
+        let recv = recv.strip_prefix('&').unwrap_or(&recv).to_string();
+        let suffix = suffix.split("::<").next().unwrap();
+        format!("{recv}.{}{suffix}({})", f.name, args.join(", "))
+    } else {
+        format!("{}{suffix}({})", f.name, args.join(", "))
+    }
+}
+
+fn call_arg_list(f: &Function, duals: bool) -> Vec<String> {
     let (mut fi, mut ii, mut bi, mut li) = (0, 0, 0, 0);
     let mut args = Vec::new();
     let src = if duals { "d" } else { "p.f" };
@@ -2923,16 +3118,39 @@ fn call_args(f: &Function, duals: bool) -> String {
                     format!("p.l[{}]", li - 1)
                 }
             }
+            PKind::Struct(k) => {
+                let s = f.strukt.as_ref().expect("struct");
+                ii += s.ints();
+                let at = f.params.iter().position(|x| x.name == q.name).unwrap();
+                let v = struct_value(f, at, duals);
+                if s.roots[k].by_value {
+                    v
+                } else {
+                    format!("&{v}")
+                }
+            }
         };
         if matches!(
             q.kind,
-            PKind::Slice | PKind::VecP | PKind::Array(_) | PKind::Scalar
+            PKind::Slice | PKind::VecP | PKind::Array(_) | PKind::Scalar | PKind::Struct(_)
         ) {
             fi += 1;
         }
         args.push(a);
     }
-    args.join(", ")
+    let _ = (fi, ii);
+    args
+}
+
+/// The float parameters whose gradients `f_grad` returns, as indices
+/// into [`float_params`]: all of them, or those `wrt(..)` names.
+fn differentiated(f: &Function) -> Vec<usize> {
+    float_params(f)
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| f.strukt.as_ref().is_none_or(|s| s.differentiated(&q.name)))
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn float_params(f: &Function) -> Vec<&Param> {
@@ -2945,6 +3163,11 @@ fn float_params(f: &Function) -> Vec<&Param> {
 fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
     let name = &f.name;
     out.push_str(&f.items);
+    if let Some(s) = &f.strukt {
+        // The oracle's struct and the builders of both from a `Point`.
+        out.push_str(&structs::defs_text(s, true));
+        out.push_str(&structs::builders_text(s, name));
+    }
     out.push_str(&function_text(f, !no_macro, false));
     out.push('\n');
     out.push_str(&function_text(f, false, true));
@@ -2953,46 +3176,53 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
     let floats = float_params(f);
     writeln!(
         out,
-        "pub fn {name}_plain(p: &Point) -> f64 {{\n    {name}({args})\n}}\n"
+        "pub fn {name}_plain(p: &Point) -> f64 {{\n    {}\n}}\n",
+        call(f, false, "", &[])
     )
     .unwrap();
     writeln!(
         out,
-        "pub fn {name}_dual(p: &Point, d: &[Vec<Dual64>]) -> Dual64 {{\n    {name}_oracle::<Dual64>({})\n}}\n",
-        call_args(f, true)
+        "pub fn {name}_dual(p: &Point, d: &[Vec<Dual64>]) -> Dual64 {{\n    {}\n}}\n",
+        call(f, true, "_oracle::<Dual64>", &[])
     )
     .unwrap();
     writeln!(
         out,
-        "pub fn {name}_hyper(p: &Point, d: &[Vec<HyperDual64>]) -> HyperDual64 {{\n    {name}_oracle::<HyperDual64>({})\n}}\n",
-        call_args(f, true)
+        "pub fn {name}_hyper(p: &Point, d: &[Vec<HyperDual64>]) -> HyperDual64 {{\n    {}\n}}\n",
+        call(f, true, "_oracle::<HyperDual64>", &[])
     )
     .unwrap();
     if no_macro {
         return;
     }
     emit_higher_order(out, f, &args);
-    let slots: Vec<String> = floats
+    // The gradients `f_grad` returns: every float parameter's, or those
+    // `wrt(..)` names (`r.1`, `r.2`, .. in order); a struct's as its slots.
+    let diff = differentiated(f);
+    let slots: Vec<String> = diff
         .iter()
         .enumerate()
-        .map(|(k, q)| match q.kind {
+        .map(|(k, &j)| match floats[j].kind {
             PKind::Scalar => format!("vec![r.{}]", k + 1),
+            PKind::Struct(_) => format!("autodiff_core::Differentiable::slots(&r.{})", k + 1),
             _ => format!("r.{}.to_vec()", k + 1),
         })
         .collect();
     writeln!(
         out,
-        "pub fn {name}_g(p: &Point) -> (f64, Vec<Vec<f64>>) {{\n    let r = {name}_grad({args});\n    (r.0, vec![{}])\n}}\n",
+        "pub fn {name}_g(p: &Point) -> (f64, Vec<Vec<f64>>) {{\n    let r = {};\n    (r.0, vec![{}])\n}}\n",
+        call(f, false, "_grad", &[]),
         slots.join(", ")
     )
     .unwrap();
-    if has_slices(f) {
+    if has_into(f) {
         // `f_grad_into`, with outputs that start as garbage (overwritten,
-        // never accumulated into).
+        // never accumulated into): 7.0, a struct's slots NaN.
         let mut decl = String::new();
         let mut outs = Vec::new();
         let mut back = Vec::new();
-        for (k, q) in floats.iter().enumerate() {
+        for &k in &diff {
+            let q = floats[k];
             match q.kind {
                 PKind::Slice | PKind::VecP => {
                     writeln!(decl, "    let mut g{k} = vec![7.0; p.f[{k}].len()];").unwrap();
@@ -3001,6 +3231,16 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
                 PKind::Array(n) => {
                     writeln!(decl, "    let mut g{k} = [7.0; {n}];").unwrap();
                     back.push(format!("g{k}.to_vec()"));
+                }
+                PKind::Struct(_) => {
+                    let at = f.params.iter().position(|x| x.name == q.name).unwrap();
+                    writeln!(
+                        decl,
+                        "    let mut g{k} = {};\n    autodiff_core::Differentiable::visit_mut(&mut g{k}, &mut |s| *s = f64::NAN);",
+                        struct_value(f, at, false)
+                    )
+                    .unwrap();
+                    back.push(format!("autodiff_core::Differentiable::slots(&g{k})"));
                 }
                 _ => {
                     writeln!(decl, "    let mut g{k} = 7.0;").unwrap();
@@ -3011,12 +3251,18 @@ fn emit_function(out: &mut String, f: &Function, no_macro: bool) {
         }
         writeln!(
             out,
-            "pub fn {name}_into(p: &Point) -> (f64, Vec<Vec<f64>>) {{\n{decl}    let v = {name}_grad_into({args}, {});\n    (v, vec![{}])\n}}\n",
-            outs.join(", "),
+            "pub fn {name}_into(p: &Point) -> (f64, Vec<Vec<f64>>) {{\n{decl}    let v = {};\n    (v, vec![{}])\n}}\n",
+            call(f, false, "_grad_into", &outs),
             back.join(", ")
         )
         .unwrap();
     }
+}
+
+/// Whether the macro generates `f_grad_into` for `f`: with a slice or
+/// `Vec` parameter, or a struct parameter.
+fn has_into(f: &Function) -> bool {
+    has_slices(f) || f.strukt.is_some()
 }
 
 /// The direction arguments of `f_jvp` and `f_hvp`, from `p.d`: one per
@@ -3104,7 +3350,14 @@ fn floats_text(xs: &[f64]) -> String {
 
 /// `gen_3_grad(&[..], [..], 0.5, 3)`: the call at a point, to reproduce it.
 fn call_text(f: &Function, p: &Point) -> String {
-    format!("{}_grad({})", f.name, point_args_text(f, p))
+    let mut args = point_arg_list(f, p);
+    if f.strukt.as_ref().is_some_and(|s| s.method) {
+        // `S7 { .. }.gen_7_grad(..)`
+        let recv = args.remove(0);
+        let recv = recv.strip_prefix('&').unwrap_or(&recv).to_string();
+        return format!("{recv}.{}_grad({})", f.name, args.join(", "));
+    }
+    format!("{}_grad({})", f.name, args.join(", "))
 }
 
 /// `gen_3_jvp(&[..], [..], 0.5, 3, &[..], [..], 0.1)`: the call of `f_jvp`
@@ -3124,6 +3377,8 @@ fn dir_call_text_of(f: &Function, name: &str, p: &Point) -> String {
             PKind::VecP if f.fixed.is_some() => format!("[{}]", floats_text(d)),
             PKind::VecP => format!("vec![{}]", floats_text(d)),
             PKind::Array(_) => format!("[{}]", floats_text(d)),
+            // (no `f_jvp` for struct functions: printed for the record)
+            PKind::Struct(_) => format!("[{}]", floats_text(d)),
             _ => format!("{:?}", d[0]),
         })
         .collect();
@@ -3132,6 +3387,10 @@ fn dir_call_text_of(f: &Function, name: &str, p: &Point) -> String {
 
 /// The arguments of a call at a point, as Rust source.
 fn point_args_text(f: &Function, p: &Point) -> String {
+    point_arg_list(f, p).join(", ")
+}
+
+fn point_arg_list(f: &Function, p: &Point) -> Vec<String> {
     let (mut fi, mut ii, mut bi, mut li) = (0, 0, 0, 0);
     let mut args = Vec::new();
     for q in &f.params {
@@ -3158,13 +3417,24 @@ fn point_args_text(f: &Function, p: &Point) -> String {
                     format!("&[{}]", ls.join(", "))
                 }
             }
+            PKind::Struct(k) => {
+                let s = f.strukt.as_ref().expect("struct");
+                let n = s.ints();
+                ii += n;
+                let v = structs::literal(s, &p.floats[fi], &p.ints[ii - n..ii]);
+                if s.roots[k].by_value {
+                    v
+                } else {
+                    format!("&{v}")
+                }
+            }
         };
         if !matches!(q.kind, PKind::Usize | PKind::Bool | PKind::Labels(_)) {
             fi += 1;
         }
         args.push(a);
     }
-    args.join(", ")
+    args
 }
 
 /// The names of `f`'s float slots, for `Case::floats`: `"a"`, `"x[]"`.
@@ -3173,6 +3443,8 @@ fn float_names(f: &Function) -> String {
         .iter()
         .map(|q| match q.kind {
             PKind::Scalar => format!("\"{}\"", q.name),
+            // `p.slots()[3]`: the struct's slot 3, in `slots()` order.
+            PKind::Struct(_) => format!("\"{}.slots()[]\"", q.name),
             _ => format!("\"{}[]\"", q.name),
         })
         .collect();
@@ -3223,13 +3495,12 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
     let name = &f.name;
     let src = format!("{}{}", f.items, function_text(f, true, false));
     let points = points_text(f, |p| (call_text(f, p), dir_call_text(f, p)));
-    let has_into = has_slices(f);
     let (grad, into) = if no_macro {
         ("None".to_string(), "None".to_string())
     } else {
         (
             format!("Some({module}::{name}_g)"),
-            if has_into {
+            if has_into(f) {
                 format!("Some({module}::{name}_into)")
             } else {
                 "None".into()
@@ -3246,10 +3517,16 @@ fn emit_case(out: &mut String, f: &Function, module: &str, no_macro: bool) {
     let jvp = some(f.forward, "j");
     let hvp = some(f.second, "h");
     let hessian = some(f.second && !has_slices(f), "hess");
+    // Which float parameters `f_grad` differentiates (`wrt(..)`).
+    let grad_of = if f.strukt.is_some() {
+        format!("Some(&{:?})", differentiated(f))
+    } else {
+        "None".to_string()
+    };
     writeln!(
         out,
         "    Case {{ name: \"{name}\", source: r#\"{src}\"#, floats: &[{}], points: &[{points}], \
-         plain: {module}::{name}_plain, grad: {grad}, into: {into}, dual: {module}::{name}_dual, \
+         plain: {module}::{name}_plain, grad: {grad}, into: {into}, grad_of: {grad_of}, dual: {module}::{name}_dual, \
          jvp: {jvp}, hvp: {hvp}, hessian: {hessian}, hyper: {module}::{name}_hyper }},",
         float_names(f)
     )
@@ -3375,6 +3652,25 @@ const REQUIRED: &[&str] = &[
     "int_const_read",
     "int_const_match",
     "fixed_len",
+    // struct parameters (`build/structs.rs`)
+    "struct_fn",
+    "struct_ref",
+    "struct_value",
+    "struct_self",
+    "struct_method",
+    "struct_wrt",
+    "struct_wrt_floats",
+    "struct_const_param",
+    "struct_field_scalar",
+    "struct_field_array",
+    "struct_field_matrix",
+    "struct_field_vec",
+    "struct_field_nested",
+    "struct_field_int",
+    "struct_read_matrix",
+    "struct_row_loop",
+    "struct_row_let",
+    "struct_int_cast",
 ];
 
 /// What the generator produced, for `meta.rs`.

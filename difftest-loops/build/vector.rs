@@ -165,6 +165,19 @@ pub(super) fn by_input(f: &Function, v: &VFunction) -> bool {
 
 /// `vgen_<index>` if function `index` has one; `g` is the generator as
 /// `gen_<index>` left it.
+/// The random stream of `vgen_<i>`.
+fn stream(seed: u64, index: usize) -> fastrand::Rng {
+    fastrand::Rng::with_seed(splitmix(
+        seed ^ splitmix(index as u64) ^ 0x5EC7_0A00_0000_0016,
+    ))
+}
+
+/// Whether function `index` gets a `vgen_<i>` (unless `vector` is
+/// excluded, or it is a struct function); its first draw.
+pub(super) fn drawn(seed: u64, index: usize) -> bool {
+    stream(seed, index).u32(0..100) < VECTOR_CHANCE
+}
+
 pub(super) fn generate(
     seed: u64,
     index: usize,
@@ -173,10 +186,12 @@ pub(super) fn generate(
     exclude: &BTreeSet<String>,
     stats: &mut Stats,
 ) -> Option<VFunction> {
-    let mut rng = fastrand::Rng::with_seed(splitmix(
-        seed ^ splitmix(index as u64) ^ 0x5EC7_0A00_0000_0016,
-    ));
+    let mut rng = stream(seed, index);
     if exclude.contains("vector") || rng.u32(0..100) >= VECTOR_CHANCE {
+        return None;
+    }
+    // `#[grad]` takes no struct parameter in a function of several outputs.
+    if f.strukt.is_some() {
         return None;
     }
     if NOT_VECTOR.iter().any(|(k, _)| uses(f, k)) {

@@ -250,8 +250,12 @@ pub struct Case {
     pub plain: fn(&Point) -> f64,
     /// `f_grad` (`None` when generated without the macro).
     pub grad: Option<fn(&Point) -> Grads>,
-    /// `f_grad_into` (functions with a slice or `Vec` parameter).
+    /// `f_grad_into` (functions with a slice, `Vec` or struct parameter).
     pub into: Option<fn(&Point) -> Grads>,
+    /// The float parameters (indices into `floats`) whose gradients
+    /// `grad` and `into` return, in order, when `#[grad(wrt(..))]` leaves
+    /// some out; `None`: all of them.
+    pub grad_of: Option<&'static [usize]>,
     /// The oracle at `Dual64` inputs.
     pub dual: fn(&Point, &[Vec<Dual64>]) -> Dual64,
     /// `f_jvp` at the point and its direction (`None` without `forward`).
@@ -322,99 +326,132 @@ fn slot_name(case: &Case, pi: usize, k: usize) -> String {
 /// point.
 pub fn check_against_oracle(cases: &[Case]) -> Report {
     let mut r = Report::new(cases.len());
+    // The struct functions' share (functions, points, comparisons,
+    // skipped, failures), printed apart.
+    let mut structs = [0usize; 5];
     for case in cases {
-        for p in case.points {
-            r.points += 1;
-            let (ov, og, ties) = match guarded(|| oracle_at(case, p)) {
-                Ok(o) => o,
+        let before = (r.points, r.comparisons, r.skipped(), r.failures.len());
+        check_case_against_oracle(&mut r, case);
+        if is_struct_case(case) {
+            structs[0] += 1;
+            structs[1] += r.points - before.0;
+            structs[2] += r.comparisons - before.1;
+            structs[3] += r.skipped() - before.2;
+            structs[4] += r.failures.len() - before.3;
+        }
+    }
+    let [n, points, comparisons, skipped, failures] = structs;
+    println!(
+        "struct functions (p: &S, p: S, &self): {n} functions, {points} points, \
+         {comparisons} comparisons, {skipped} skipped, {failures} failures"
+    );
+    r
+}
+
+/// Whether `case` has a struct parameter (its slots named `p.slots()[]`).
+pub fn is_struct_case(case: &Case) -> bool {
+    case.floats.iter().any(|f| f.ends_with(".slots()[]"))
+}
+
+/// [`check_against_oracle`] for one case.
+fn check_case_against_oracle(r: &mut Report, case: &Case) {
+    for p in case.points {
+        r.points += 1;
+        let (ov, og, ties) = match guarded(|| oracle_at(case, p)) {
+            Ok(o) => o,
+            Err(e) => {
+                r.failures.push(format!(
+                    "PANIC in the oracle of {} at {}: {e}\n{}",
+                    case.name, p.call, case.source
+                ));
+                continue;
+            }
+        };
+        if r.skip(ov, ties) {
+            continue;
+        }
+        // The partials `f_grad` returns (those of `wrt(..)`), with the
+        // index of their parameter.
+        let og: Vec<(usize, Vec<f64>)> = match case.grad_of {
+            None => og.into_iter().enumerate().collect(),
+            Some(of) => of.iter().map(|&k| (k, og[k].clone())).collect(),
+        };
+        let mut bad = Vec::new();
+        let mut results = Vec::new();
+        let plain = guarded(|| (case.plain)(p));
+        let grad = case.grad.map(|g| guarded(|| g(p)));
+        let into = case.into.map(|g| guarded(|| g(p)));
+        match &plain {
+            Ok(v) => {
+                if !r.compare(*v, ov, TOL) {
+                    bad.push(format!("plain f: {v:?} vs oracle {ov:?}"));
+                }
+            }
+            Err(e) => bad.push(format!("plain f panicked: {e}")),
+        }
+        for (what, res) in [("f_grad", grad), ("f_grad_into", into)] {
+            let Some(res) = res else { continue };
+            let (gv, gg) = match res {
+                Ok(x) => x,
                 Err(e) => {
-                    r.failures.push(format!(
-                        "PANIC in the oracle of {} at {}: {e}\n{}",
-                        case.name, p.call, case.source
-                    ));
+                    bad.push(format!("{what} panicked: {e}"));
                     continue;
                 }
             };
-            if r.skip(ov, ties) {
+            results.push(format!("  {what:<11}: value {gv:?}, gradient {gg:?}"));
+            if !r.compare(gv, ov, TOL) {
+                bad.push(format!(
+                    "{what} value: {gv:?} vs oracle {ov:?} (diff {:.3e})",
+                    gv - ov
+                ));
+            }
+            if gg.len() != og.len() {
+                bad.push(format!(
+                    "{what}: {} gradient slots, expected {}",
+                    gg.len(),
+                    og.len()
+                ));
                 continue;
             }
-            let mut bad = Vec::new();
-            let mut results = Vec::new();
-            let plain = guarded(|| (case.plain)(p));
-            let grad = case.grad.map(|g| guarded(|| g(p)));
-            let into = case.into.map(|g| guarded(|| g(p)));
-            match &plain {
-                Ok(v) => {
-                    if !r.compare(*v, ov, TOL) {
-                        bad.push(format!("plain f: {v:?} vs oracle {ov:?}"));
-                    }
-                }
-                Err(e) => bad.push(format!("plain f panicked: {e}")),
-            }
-            for (what, res) in [("f_grad", grad), ("f_grad_into", into)] {
-                let Some(res) = res else { continue };
-                let (gv, gg) = match res {
-                    Ok(x) => x,
-                    Err(e) => {
-                        bad.push(format!("{what} panicked: {e}"));
-                        continue;
-                    }
-                };
-                results.push(format!("  {what:<11}: value {gv:?}, gradient {gg:?}"));
-                if !r.compare(gv, ov, TOL) {
+            for (a, (pi, b)) in gg.iter().zip(&og) {
+                let pi = *pi;
+                if a.len() != b.len() {
                     bad.push(format!(
-                        "{what} value: {gv:?} vs oracle {ov:?} (diff {:.3e})",
-                        gv - ov
-                    ));
-                }
-                if gg.len() != og.len() {
-                    bad.push(format!(
-                        "{what}: {} gradient slots, expected {}",
-                        gg.len(),
-                        og.len()
+                        "{what}: gradient of `{}` has length {}, expected {}",
+                        case.floats[pi],
+                        a.len(),
+                        b.len()
                     ));
                     continue;
                 }
-                for (pi, (a, b)) in gg.iter().zip(&og).enumerate() {
-                    if a.len() != b.len() {
+                for (k, (x, y)) in a.iter().zip(b).enumerate() {
+                    if !r.compare(*x, *y, TOL) {
                         bad.push(format!(
-                            "{what}: gradient of `{}` has length {}, expected {}",
-                            case.floats[pi],
-                            a.len(),
-                            b.len()
+                            "{what} {}: {x:?} vs oracle {y:?} (diff {:.3e})",
+                            slot_name(case, pi, k),
+                            x - y
                         ));
-                        continue;
-                    }
-                    for (k, (x, y)) in a.iter().zip(b).enumerate() {
-                        if !r.compare(*x, *y, TOL) {
-                            bad.push(format!(
-                                "{what} {}: {x:?} vs oracle {y:?} (diff {:.3e})",
-                                slot_name(case, pi, k),
-                                x - y
-                            ));
-                        }
                     }
                 }
-            }
-            if !bad.is_empty() {
-                let mut msg = String::new();
-                writeln!(msg, "MISMATCH in {} at {}", case.name, p.call).unwrap();
-                for b in &bad {
-                    writeln!(msg, "  {b}").unwrap();
-                }
-                for line in &results {
-                    writeln!(msg, "{line}").unwrap();
-                }
-                if let Ok(v) = plain {
-                    writeln!(msg, "  plain f    : value {v:?}").unwrap();
-                }
-                writeln!(msg, "  oracle     : value {ov:?}, gradient {og:?}").unwrap();
-                writeln!(msg, "  source:\n{}", case.source).unwrap();
-                r.failures.push(msg);
             }
         }
+        if !bad.is_empty() {
+            let mut msg = String::new();
+            writeln!(msg, "MISMATCH in {} at {}", case.name, p.call).unwrap();
+            for b in &bad {
+                writeln!(msg, "  {b}").unwrap();
+            }
+            for line in &results {
+                writeln!(msg, "{line}").unwrap();
+            }
+            if let Ok(v) = plain {
+                writeln!(msg, "  plain f    : value {v:?}").unwrap();
+            }
+            writeln!(msg, "  oracle     : value {ov:?}, gradient {og:?}").unwrap();
+            writeln!(msg, "  source:\n{}", case.source).unwrap();
+            r.failures.push(msg);
+        }
     }
-    r
 }
 
 /// The float slots of a point, in declaration order: `(parameter, element)`.
@@ -1105,6 +1142,7 @@ mod higher_order_checks_can_fail {
             plain,
             grad: Some(g),
             into: None,
+            grad_of: None,
             dual,
             jvp: Some(j),
             hvp: Some(h),
