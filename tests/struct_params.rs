@@ -403,3 +403,82 @@ fn the_struct_itself_passed_whole() {
     assert_eq!(v, net.objective(&x));
     check_struct(|p: &Deep| p.objective(&x), &net, v, &g);
 }
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Pair {
+    w: [f64; 2],
+}
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Scalar {
+    a: f64,
+}
+
+/// A by-value struct with an array field (it must not be moved before its
+/// fields are read).
+#[grad]
+fn by_value_array(p: Pair) -> f64 {
+    p.w[0] * p.w[1]
+}
+
+/// A by-value struct left out of `wrt`, read in a loop.
+#[grad(wrt(p))]
+fn by_value_constant(p: Scalar, q: Scalar) -> f64 {
+    let mut s = p.a;
+    for _ in 0..2 {
+        s *= q.a;
+    }
+    s
+}
+
+#[test]
+fn by_value_structs_are_not_moved() {
+    assert_eq!(by_value_array(Pair { w: [2.0, 3.0] }), 6.0);
+    let (v, g) = by_value_array_grad(Pair { w: [2.0, 3.0] });
+    assert_eq!((v, g), (6.0, Pair { w: [3.0, 2.0] }));
+    let (v, g) = by_value_constant_grad(Scalar { a: 2.0 }, Scalar { a: 3.0 });
+    assert_eq!(v, by_value_constant(Scalar { a: 2.0 }, Scalar { a: 3.0 }));
+    assert_eq!((v, g), (18.0, Scalar { a: 9.0 }));
+}
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+struct Grid {
+    m: [[f64; 2]; 2],
+    w: [f64; 3],
+    k: usize,
+}
+
+/// Rows of a struct that `wrt` leaves out (a constant), and integer fields
+/// known from integer literals and index arithmetic.
+#[grad(wrt(p))]
+fn rows_of_a_constant(p: &Grid, q: &Grid, x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for row in q.m {
+        s += row[1] * p.w[0];
+    }
+    let r = &q.m[1];
+    s += r[0] * p.m[0][1];
+    if p.k > 2 {
+        s += x[p.k - 1] * p.w[p.k % 3];
+    }
+    s
+}
+
+#[test]
+fn constant_struct_rows_and_integer_fields() {
+    let p = Grid {
+        m: [[1.0, 2.0], [3.0, 4.0]],
+        w: [0.5, -1.5, 2.5],
+        k: 4,
+    };
+    let q = Grid {
+        m: [[-1.0, 0.25], [0.75, 2.0]],
+        w: [0.0; 3],
+        k: 0,
+    };
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let (v, g) = rows_of_a_constant_grad(&p, &q, &x);
+    assert_eq!(v, rows_of_a_constant(&p, &q, &x));
+    check_struct(|p| rows_of_a_constant(p, &q, &x), &p, v, &g);
+    assert_eq!(g.k, 4);
+}

@@ -68,8 +68,6 @@ pub struct Sig<'a> {
     pub self_grad: bool,
     /// The fields of struct parameters the body reads.
     pub fields: &'a [Field],
-    /// Struct parameters whose fields are constants (not differentiated).
-    pub constant_roots: Vec<String>,
 }
 
 const PARAM_TYPES: &str = "#[grad] differentiates `f32`/`f64` parameters, arrays `[T; N]`, slices `&[T]` and `Vec<T>` of them, and structs that derive `Differentiable`, and treats integer and `bool` parameters as constants";
@@ -450,7 +448,7 @@ impl<'a> Sig<'a> {
                 ident: f.ident.clone(),
                 ty,
                 array,
-                wrt: ty != Ty::Int,
+                wrt: f.grad && ty != Ty::Int,
                 syn_ty,
                 role: Role::Field(i),
             });
@@ -462,7 +460,6 @@ impl<'a> Sig<'a> {
             receiver,
             self_grad: crate::structs::wrt_self(args) && receiver.is_some(),
             fields,
-            constant_roots: crate::structs::constant_roots(item, args),
         })
     }
 }

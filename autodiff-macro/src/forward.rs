@@ -372,7 +372,6 @@ fn with_directions<'a>(sig: &Sig<'a>) -> (Sig<'a>, Vec<syn::Ident>) {
             receiver: sig.receiver,
             self_grad: sig.self_grad,
             fields: sig.fields,
-            constant_roots: sig.constant_roots.clone(),
         },
         names,
     )

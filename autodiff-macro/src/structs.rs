@@ -1,6 +1,9 @@
 //! Struct parameters: `p: &Params`, `p: Params`, and `self` under
 //! `#[grad(wrt(self))]`.
 //!
+//! The fields of a struct parameter that `wrt(..)` leaves out are rewritten
+//! the same way, as constants.
+//!
 //! The macro never sees the struct's definition, so it works from the body:
 //! every field path the body reads (`p.w`, `p.layer.b`) becomes a hidden
 //! parameter of its own (bound at the top of each generated function as
@@ -11,7 +14,10 @@
 //! - indexed (`p.w[j][i]`, through `let row = p.w[j];` and `for row in
 //!   p.w.iter()` too), iterated, borrowed (`&p.w`) or asked for `.len()`:
 //!   an array (or `Vec`) whose rank is the deepest indexing seen;
-//! - a range bound, an index or the operand of `as`: an integer constant;
+//! - a range bound, an index (or a term of its arithmetic), the operand of
+//!   `as`, or beside an integer literal (`p.k > 2`): an integer constant;
+//! - passed by reference to a call and used no other way: a whole value
+//!   (`layer(&p.l1, x)`: a struct, array or `Vec`);
 //! - anything else: a float.
 //!
 //! rustc checks every guess (a float field is bound with its type written
@@ -59,6 +65,8 @@ pub struct Field {
     pub kind: Kind,
     /// The span of its first use.
     pub span: Span,
+    /// Whether its struct is differentiated (else it is a constant).
+    pub grad: bool,
 }
 
 impl Field {
@@ -138,16 +146,17 @@ pub fn wrt_self(args: &Args) -> bool {
         .is_some_and(|names| names.iter().any(|n| n == "self"))
 }
 
-/// The struct parameters of `item` that are differentiated: `(index among
-/// the typed parameters or None for self, name)`.
-fn roots(item: &ItemFn, args: &Args) -> Vec<(Option<usize>, Ident)> {
+/// The struct parameters of `item` whose fields are rewritten: `(index
+/// among the typed parameters or None for self, name, differentiated)`.
+/// Every struct parameter, and `self` under `wrt(self)`.
+fn roots(item: &ItemFn, args: &Args) -> Vec<(Option<usize>, Ident, bool)> {
     let mut roots = Vec::new();
     let mut typed = 0;
     for arg in &item.sig.inputs {
         match arg {
             FnArg::Receiver(r) => {
                 if wrt_self(args) {
-                    roots.push((None, Ident::new("self", r.self_token.span)));
+                    roots.push((None, Ident::new("self", r.self_token.span), true));
                 }
             }
             FnArg::Typed(pt) => {
@@ -157,36 +166,13 @@ fn roots(item: &ItemFn, args: &Args) -> Vec<(Option<usize>, Ident)> {
                             .iter()
                             .any(|n| crate::ast::ident_name(n) == crate::ast::ident_name(&p.ident))
                     });
-                    if listed {
-                        roots.push((Some(typed), p.ident.clone()));
-                    }
+                    roots.push((Some(typed), p.ident.clone(), listed));
                 }
                 typed += 1;
             }
         }
     }
     roots
-}
-
-/// The names of struct parameters that are not differentiated: their fields
-/// are constants, like `self`'s without `wrt(self)`.
-pub fn constant_roots(item: &ItemFn, args: &Args) -> Vec<String> {
-    let differentiated: Vec<String> = roots(item, args)
-        .iter()
-        .map(|(_, i)| crate::ast::ident_name(i))
-        .collect();
-    item.sig
-        .inputs
-        .iter()
-        .filter_map(|arg| match arg {
-            FnArg::Typed(pt) => match (struct_type(&pt.ty), &*pt.pat) {
-                (Some(_), Pat::Ident(p)) => Some(crate::ast::ident_name(&p.ident)),
-                _ => None,
-            },
-            FnArg::Receiver(_) => None,
-        })
-        .filter(|n| !differentiated.contains(n))
-        .collect()
 }
 
 /// Rewrites the body of `item` when it has differentiated struct
@@ -232,7 +218,7 @@ pub fn rewrite(cx: &Ctxt, item: &ItemFn, args: &Args) -> Option<Rewritten> {
 
 struct Rewriter<'c> {
     cx: &'c Ctxt,
-    roots: Vec<(Option<usize>, Ident)>,
+    roots: Vec<(Option<usize>, Ident, bool)>,
     fields: Vec<Field>,
     /// Field label → index in `fields`.
     index: HashMap<String, usize>,
@@ -269,7 +255,7 @@ impl Rewriter<'_> {
         let name = crate::ast::ident_name(id);
         self.roots
             .iter()
-            .position(|(_, r)| crate::ast::ident_name(r) == name)
+            .position(|(_, r, _)| crate::ast::ident_name(r) == name)
     }
 
     /// `p.a.b` rooted at a struct parameter: (root, members).
@@ -289,7 +275,7 @@ impl Rewriter<'_> {
 
     /// The field for `p.a.b`, created at its first use.
     fn field(&mut self, root: usize, members: Vec<Member>, span: Span) -> usize {
-        let (root_index, root_ident) = self.roots[root].clone();
+        let (root_index, root_ident, grad) = self.roots[root].clone();
         let label = format!(
             "{}{}",
             crate::ast::ident_name(&root_ident),
@@ -319,6 +305,7 @@ impl Rewriter<'_> {
             label: label.clone(),
             kind: Kind::Float,
             span,
+            grad,
         });
         self.ranks.push(0);
         self.ints.push(false);
@@ -370,6 +357,18 @@ impl Rewriter<'_> {
         }
     }
 
+    /// Notes integer uses in an index expression: every operand of its
+    /// arithmetic (`x[p.k - 1]`, `x[(p.k + i) % n]`).
+    fn index_uses(&mut self, e: &Expr) {
+        match strip(e) {
+            Expr::Binary(b) => {
+                self.index_uses(&b.left);
+                self.index_uses(&b.right);
+            }
+            e => self.int_use(e),
+        }
+    }
+
     /// A name bound by `let NAME = init;` or `for NAME in init`.
     fn bind(&mut self, pat: &Pat, init: &Expr, extra: usize) {
         // `for (i, row) in p.w.iter().enumerate()`: `row` is the element.
@@ -407,7 +406,7 @@ impl Rewriter<'_> {
                     .0
                     .roots
                     .iter()
-                    .any(|(_, r)| crate::ast::ident_name(r) == name)
+                    .any(|(_, r, _)| crate::ast::ident_name(r) == name)
                 {
                     self.0.cx.error_spanned_by(
                         &p.ident,
@@ -509,7 +508,7 @@ impl VisitMut for Rewriter<'_> {
                 if let Some((f, d)) = self.source(&whole) {
                     self.at_least(f, d);
                 }
-                self.int_use(&ix.index);
+                self.index_uses(&ix.index);
             }
             Expr::MethodCall(m) => {
                 if self.root_of(strip(&m.receiver)).is_some() {
@@ -544,6 +543,17 @@ impl VisitMut for Rewriter<'_> {
                 }
             }
             Expr::Cast(c) => self.int_use(&c.expr),
+            // `p.k > 2`, `p.k % 4`, `p.k - 1`: a float is never beside an
+            // integer literal.
+            Expr::Binary(b) => {
+                let int_lit = |e: &Expr| matches!(strip(e), Expr::Lit(l) if matches!(l.lit, syn::Lit::Int(_)));
+                if int_lit(&b.right) {
+                    self.int_use(&b.left);
+                }
+                if int_lit(&b.left) {
+                    self.int_use(&b.right);
+                }
+            }
             Expr::Path(_) if self.root_of(e).is_some() => {
                 self.whole_use(e);
                 *e = placeholder(e);

@@ -177,7 +177,6 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         receiver: None,
         self_grad: false,
         fields: &[],
-        constant_roots: Vec::new(),
     };
     // Forward mode: `f`'s body as a scalar function whose array `__ad_y`
     // holds the outputs; the tangent of that array is `J·d`.

@@ -294,13 +294,13 @@ impl Gen {
     /// (`p.a`, `p.inner.c2`), and counts them.
     pub(super) fn declare_fields(&mut self, s: &Strukt) {
         for r in &s.roots {
-            self.declare_def(s, 0, &r.name.clone(), s.differentiated(&r.name));
+            self.declare_def(s, 0, &r.name.clone());
         }
     }
 
-    /// `wrt`: the root is differentiated (only then do rows of its
-    /// matrices go into locals).
-    fn declare_def(&mut self, s: &Strukt, d: usize, prefix: &str, wrt: bool) {
+    /// The fields of struct definition `d` under `prefix`; rows of every
+    /// matrix may go into locals (a struct that `wrt` leaves out too).
+    fn declare_def(&mut self, s: &Strukt, d: usize, prefix: &str) {
         for (name, t) in &s.defs[d].fields {
             let path = format!("{prefix}.{name}");
             match *t {
@@ -314,13 +314,12 @@ impl Gen {
                 }
                 FTy::Arr2(rows, cols) => {
                     self.count("struct_field_matrix");
-                    let row_locals = wrt;
                     self.declare(
                         &path,
                         VK::Array2 {
                             rows,
                             cols,
-                            row_locals,
+                            row_locals: true,
                         },
                         X_MAX,
                     );
@@ -336,7 +335,7 @@ impl Gen {
                 }
                 FTy::Nested(i) => {
                     self.count("struct_field_nested");
-                    self.declare_def(s, i, &path, wrt);
+                    self.declare_def(s, i, &path);
                 }
             }
         }

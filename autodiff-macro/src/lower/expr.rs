@@ -626,15 +626,12 @@ fn expr_kind(e: &Expr) -> &'static str {
 
 /// Whether `e` is `self`.
 impl Lower<'_> {
-    /// Whether `e` is `self`, a struct parameter whose fields are constants,
-    /// or a field of one (`self.a` in `self.a.b`).
+    /// Whether `e` is `self` (whose fields are constants without
+    /// `wrt(self)`) or a field of it (`self.a` in `self.a.b`).
     pub(super) fn is_const_root(&self, e: &Expr) -> bool {
         match e {
             Expr::Field(f) => self.is_const_root(&f.base),
-            Expr::Path(p) if p.qself.is_none() => p
-                .path
-                .get_ident()
-                .is_some_and(|id| id == "self" || self.const_roots.contains(&ident_name(id))),
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| id == "self"),
             _ => false,
         }
     }

@@ -155,8 +155,6 @@ struct Lower<'a> {
     early: Option<ValueId>,
     /// Straight-line code: set when the body needs the structured form.
     restart: bool,
-    /// Struct parameters whose fields are constants, like `self`'s.
-    const_roots: Vec<String>,
 }
 
 /// How a parameter is named in the IR, docs and messages: a struct field
@@ -220,7 +218,6 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
         returned: None,
         early: None,
         restart: false,
-        const_roots: sig.constant_roots.clone(),
     };
     // Input: `fn f(x: f64, v: &[f64], n: usize)`
     // Output: `%0 = param 0 x`, `%1 = array param 1 v`, `%2 = passive int `n``
