@@ -139,3 +139,29 @@ fn forward_mode_and_hessian_of_a_generic_function() {
     let (_, _, hess32) = quartic_hessian([1.5f32, -0.5]);
     assert_eq!(hess32[0], [27.0f32, 3.0]);
 }
+
+/// `T::from` of a `std::f64::consts` constant in a branch, and a float to
+/// integer conversion (`.to_usize().unwrap()`, as a cast).
+#[grad]
+fn consts_and_conversions<T: Float>(x: T, w: &[T]) -> T {
+    let p = T::from(std::f64::consts::PI).unwrap() * x;
+    let k = (x.abs() * T::from(2.0).unwrap()).to_usize().unwrap() % w.len();
+    if x > p { p } else { x * w[k] }
+}
+
+#[test]
+fn constants_and_integer_conversions() {
+    let w = [0.5, -2.0, 3.0];
+    for x in [0.7, -1.3] {
+        let (v, gx, gw) = consts_and_conversions_grad(x, &w[..]);
+        assert_eq!(v, consts_and_conversions(x, &w[..]));
+        let mut all = vec![v, gx];
+        all.extend(&gw);
+        let f = |p: &[f64]| consts_and_conversions(p[0], &p[1..]);
+        common::check(&f, &all, &[x, w[0], w[1], w[2]]);
+        let w32 = w.map(|v| v as f32);
+        let (v32, gx32, _) = consts_and_conversions_grad(x as f32, &w32[..]);
+        assert_eq!(v32, consts_and_conversions(x as f32, &w32[..]));
+        assert!((gx32 as f64 - gx).abs() < 1e-5 * gx.abs().max(1.0));
+    }
+}

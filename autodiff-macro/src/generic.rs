@@ -283,6 +283,20 @@ impl Literals<'_> {
                     return syn::parse_quote_spanned!(span=> (-#e));
                 }
             }
+            // `T::from(std::f64::consts::PI)`: the constant of the type.
+            Expr::Path(p)
+                if p.qself.is_none()
+                    && p.path.segments.iter().any(|s| s.ident == "consts")
+                    && p.path.segments.iter().any(|s| s.ident == "f64") =>
+            {
+                let mut p = p.clone();
+                for s in p.path.segments.iter_mut() {
+                    if s.ident == "f64" {
+                        s.ident = Ident::new(self.float, s.ident.span());
+                    }
+                }
+                return Expr::Path(p);
+            }
             _ => {}
         }
         let t = self.t;
@@ -316,6 +330,20 @@ impl VisitMut for Literals<'_> {
             let mut arg = c.args[0].clone();
             self.visit_expr_mut(&mut arg);
             *e = self.from(&arg, span);
+            return;
+        }
+        // `x.to_i32().unwrap()`, `x.to_usize().expect("…")`: a cast.
+        if let Expr::MethodCall(m) = e
+            && (m.method == "unwrap" || m.method == "expect")
+            && let Expr::MethodCall(to) = &*m.receiver
+            && to.args.is_empty()
+            && let Some(int) = to.method.to_string().strip_prefix("to_")
+            && crate::ast::is_int_type(&syn::parse_str::<Type>(int).unwrap_or(syn::parse_quote!(())))
+        {
+            let mut recv = (*to.receiver).clone();
+            self.visit_expr_mut(&mut recv);
+            let int = Ident::new(int, to.method.span());
+            *e = syn::parse_quote_spanned!(span=> ((#recv) as #int));
             return;
         }
         // `T::one()`, `T::zero()`, `T::epsilon()`, …
