@@ -15,7 +15,10 @@
 //!
 //! and, for about a quarter of them, a vector-valued `vgen_<i>` and its
 //! oracle (`build/vector.rs`, `f_jacobian`, `f_vjp` and `f_jvp`, in the table
-//! `VCASES` of `vcases_<s>.rs`),
+//! `VCASES` of `vcases_<s>.rs`), and for about one in five a generic
+//! `ggen_<i><T: num_traits::Float>` (`build/generic.rs`, issue 12, checked
+//! at `f64` against the same oracle and at `f32` against `f64`, in the
+//! tables `GCASES`, `GCASES32` of `gcases_<s>.rs`),
 //! plus a table `CASES` with each function's source text, random points and
 //! one random direction per point. The directions are drawn after
 //! everything else, so the functions and points of a seed are the ones it
@@ -47,6 +50,11 @@ mod constructs;
 // `f_jacobian` and `f_vjp`), drawn from a stream of their own.
 #[path = "build/vector.rs"]
 mod vector;
+
+// The generic functions of issue 12 (`ggen_<i><T: num_traits::Float>`),
+// printed from `gen_<i>`'s tree over `T`.
+#[path = "build/generic.rs"]
+mod generic;
 
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
@@ -86,6 +94,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/constructs.rs");
     println!("cargo:rerun-if-changed=build/vector.rs");
+    println!("cargo:rerun-if-changed=build/generic.rs");
     let ops = ops();
     let excludable: Vec<&str> = METHODS
         .iter()
@@ -105,11 +114,28 @@ fn main() {
     // `vgen_<i>_jacobian` by input (forward passes) and by output (reverse
     // sweeps), by the macro's rule.
     let mut vpaths = [0usize; 2];
+    // The generic functions `ggen_<i>` (issue 12): their coverage, each
+    // shard's `GCASES`, and the chosen functions left out (a cast).
+    let mut gcoverage = Stats::default();
+    let mut gtables = vec![(String::new(), String::new()); CONFIG.shards];
+    let mut gleft_out = 0usize;
     settings.write_shards(out, |i, module, code, table| {
         let func = generate(settings.seed, i, &ops, exclude);
         coverage.add(&func);
         emit_function(code, &func, settings.no_macro);
         emit_case(table, &func, module);
+        // `module` is `part_<shard>_<k>`.
+        let shard: usize = module.split('_').nth(1).unwrap().parse().unwrap();
+        match generic::choose(settings.seed, i, &func, exclude, settings.no_macro) {
+            generic::Choice::No => {}
+            generic::Choice::LeftOut => gleft_out += 1,
+            generic::Choice::Yes => {
+                gcoverage.add(&func);
+                generic::emit_function(code, &func);
+                let (t64, t32) = &mut gtables[shard];
+                generic::emit_case(t64, t32, &func, module);
+            }
+        }
         if let Some(vf) = vector::generate(settings.seed, i, func.params, &ops, exclude) {
             let shape = if vf.tuple { "tuple" } else { "array" };
             *vshapes
@@ -117,8 +143,6 @@ fn main() {
                 .or_default() += 1;
             vpaths[usize::from(!vf.by_input())] += 1;
             vector::emit_function(code, &vf, settings.no_macro);
-            // `module` is `part_<shard>_<k>`.
-            let shard: usize = module.split('_').nth(1).unwrap().parse().unwrap();
             vector::emit_case(&mut vtables[shard], &vf, module);
         }
     });
@@ -129,8 +153,18 @@ fn main() {
         )
         .unwrap();
     }
+    for (shard, (t64, t32)) in gtables.iter().enumerate() {
+        std::fs::write(
+            out.join(format!("gcases_{shard}.rs")),
+            format!(
+                "pub static GCASES: &[Case] = &[\n{t64}];\npub static GCASES32: &[Fns32] = &[\n{t32}];\n"
+            ),
+        )
+        .unwrap();
+    }
     let mut meta = settings.meta();
     coverage.emit(&mut meta, &ops, exclude);
+    generic::emit_meta(&mut meta, &gcoverage, gleft_out, &ops, exclude);
     let shapes: Vec<String> = vshapes
         .iter()
         .map(|(k, v)| format!("({k:?}, {v})"))
@@ -517,7 +551,7 @@ struct Function {
 /// vector-valued `vgen_<i>`, `f_jacobian` and `f_vjp`). Excluding them
 /// changes only the attribute or the `vgen_<i>`, never the functions
 /// `gen_<i>` or their points.
-const CHECK_KINDS: &[&str] = &["forward", "hessian", "vector"];
+const CHECK_KINDS: &[&str] = &["forward", "hessian", "vector", "generic"];
 
 // ---------------------------------------------------------------------------
 // Generation
@@ -1574,8 +1608,15 @@ fn prec(e: &E) -> u8 {
 fn rust(e: &E) -> String {
     match e {
         E::Var(n) => n.clone(),
+        E::Lit(v) if generic::on() => generic::lit(&lit_text(*v)),
         E::Lit(v) => lit_text(*v),
+        E::Const(c) if generic::on() => generic::constant(c),
         E::Const(c) => format!("std::f64::consts::{c}"),
+        // A negative literal over `T`: `T::from(-2.5).unwrap()`.
+        E::Neg(a) if generic::on() && matches!(**a, E::Lit(_)) => {
+            let E::Lit(v) = **a else { unreachable!() };
+            generic::lit(&format!("-{}", lit_text(v)))
+        }
         E::Neg(a) => {
             if prec(a) <= 3 {
                 format!("-({})", rust(a))
@@ -1611,7 +1652,7 @@ fn rust(e: &E) -> String {
             if *path {
                 let mut all = vec![rust(&args[0])];
                 all.extend(rest);
-                format!("f64::{}({})", op.name(), all.join(", "))
+                format!("{}::{}({})", generic::float(), op.name(), all.join(", "))
             } else {
                 let recv = if prec(&args[0]) < 4 {
                     format!("({})", rust(&args[0]))
@@ -1791,7 +1832,11 @@ fn rust_stmt(s: &Stmt) -> String {
         Stmt::Assign { name, op, e } => format!("{name} {op} {};", rust(e)),
         Stmt::SinCos { s, c, arg, path } => {
             if *path {
-                format!("let ({s}, {c}) = f64::sin_cos({});", rust(arg))
+                format!(
+                    "let ({s}, {c}) = {}::sin_cos({});",
+                    generic::float(),
+                    rust(arg)
+                )
             } else if prec(arg) < 4 {
                 format!("let ({s}, {c}) = ({}).sin_cos();", rust(arg))
             } else {

@@ -472,7 +472,10 @@ pub(super) fn int_text(i: &I, o: bool) -> String {
 
 /// `E::AsF64` in the `#[grad]` form.
 pub(super) fn as_f64_text(i: &I, from: bool) -> String {
-    if from {
+    if super::generic::on() {
+        // Over `T` (issue 12); not generated yet: an integer needs a cast.
+        format!("T::from({}).unwrap()", int_text(i, false))
+    } else if from {
         format!("f64::from({})", int_text(i, false))
     } else if int_prec(i) < 4 {
         format!("({}) as f64", int_text(i, false))

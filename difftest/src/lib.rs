@@ -40,6 +40,14 @@ pub const FD_SECOND_TOL: f64 = 1e-5;
 pub const MAX_SKIP_FRACTION: f64 = 0.01;
 /// Relative tolerance of the oracle's self-check by finite differences.
 pub const FD_TOL: f64 = 1e-6;
+/// Relative tolerance of a generic function's `f32` instance (value and
+/// partials) against its `f64` instance (issue 12).
+pub const F32_TOL: f64 = 1e-3;
+/// A point is ill-conditioned at `f32` (and skipped) when the `f32` value
+/// differs from the `f64` value by more than this (relative).
+pub const F32_CONDITION: f64 = 1e-4;
+/// Fail the `f32` check when more than this fraction of points is skipped.
+pub const F32_MAX_SKIP_FRACTION: f64 = 0.05;
 
 /// Operations the oracle builds by hand, because num-dual lacks them, because
 /// num-dual's convention differs from `f64`'s (`signum(0.0)`), or to give
@@ -624,6 +632,108 @@ pub fn check_against_oracle(cases: &[Case]) -> Report {
             }
         }
     }
+    r
+}
+
+/// The `f32` instance of a generic function `ggen_<i><T: Float>` (issue 12):
+/// the function and `f_grad`, by number of parameters.
+#[derive(Clone, Copy)]
+pub enum Fns32 {
+    P1(fn(f32) -> f32, Grad32x1),
+    P2(fn(f32, f32) -> f32, Grad32x2),
+    P3(fn(f32, f32, f32) -> f32, Grad32x3),
+    P4(fn(f32, f32, f32, f32) -> f32, Grad32x4),
+}
+
+/// `f_grad` of a generic function's `f32` instance, by number of parameters.
+pub type Grad32x1 = fn(f32) -> (f32, f32);
+pub type Grad32x2 = fn(f32, f32) -> (f32, f32, f32);
+pub type Grad32x3 = fn(f32, f32, f32) -> (f32, f32, f32, f32);
+pub type Grad32x4 = fn(f32, f32, f32, f32) -> (f32, f32, f32, f32, f32);
+
+impl Fns32 {
+    /// The plain function and `f_grad` (value and partials) at `p`.
+    pub fn eval(&self, p: &[f32]) -> (f32, f32, Vec<f32>) {
+        match *self {
+            Fns32::P1(f, g) => {
+                let r = g(p[0]);
+                (f(p[0]), r.0, vec![r.1])
+            }
+            Fns32::P2(f, g) => {
+                let r = g(p[0], p[1]);
+                (f(p[0], p[1]), r.0, vec![r.1, r.2])
+            }
+            Fns32::P3(f, g) => {
+                let r = g(p[0], p[1], p[2]);
+                (f(p[0], p[1], p[2]), r.0, vec![r.1, r.2, r.3])
+            }
+            Fns32::P4(f, g) => {
+                let r = g(p[0], p[1], p[2], p[3]);
+                (f(p[0], p[1], p[2], p[3]), r.0, vec![r.1, r.2, r.3, r.4])
+            }
+        }
+    }
+}
+
+/// The `f32` instances of generic functions (`f32s[k]` is `cases[k]`'s)
+/// against their `f64` instances, at each point rounded to `f32` (both
+/// instances see the same point): the plain value and `f_grad`'s value and
+/// partials at [`F32_TOL`] (relative, as [`close`](autodiff_difftest_harness::close)).
+/// A point is skipped where the gradient's check would skip the rounded
+/// point (the oracle's value is not finite, or it met a kink or tie), or
+/// where the `f32` value is off the `f64` value by more than
+/// [`F32_CONDITION`] (relative): the function is ill-conditioned there at
+/// `f32` (counted as non-smooth). Prints how many points that gate skipped.
+pub fn check_f32(cases: &[Case], f32s: &[Fns32]) -> Report {
+    assert_eq!(cases.len(), f32s.len());
+    let mut r = Report::new(cases.len());
+    for (case, f32s) in cases.iter().zip(f32s) {
+        for p in case.points {
+            r.points += 1;
+            let p32: Vec<f32> = p.iter().map(|x| *x as f32).collect();
+            let q: Vec<f64> = p32.iter().map(|x| f64::from(*x)).collect();
+            let (ov, _, kinks) = case.fns.oracle(&q);
+            if r.skip(ov, kinks) {
+                continue;
+            }
+            let (v64, g64) = case.fns.grad(&q);
+            let (plain, v32, g32) = f32s.eval(&p32);
+            // (A non-finite `f32` value, where the `f64` one is finite, is
+            // ill-conditioned too: an overflow at `f32`.)
+            let off = scaled_error(f64::from(v32), v64);
+            if off.is_nan() || off > F32_CONDITION {
+                r.skipped_nonsmooth += 1;
+                continue;
+            }
+            let mut bad = Vec::new();
+            let mut cmp = |what: String, got: f32, want: f64| {
+                if !r.compare(f64::from(got), want, F32_TOL) {
+                    bad.push(format!(
+                        "{what}: f32 {got:?} vs f64 {want:?} (diff {:.3e})",
+                        f64::from(got) - want
+                    ));
+                }
+            };
+            cmp(format!("{}::<f32>(..)", case.name), plain, v64);
+            cmp(format!("{}_grad::<f32>(..).0 (value)", case.name), v32, v64);
+            for (i, (a, b)) in g32.iter().zip(&g64).enumerate() {
+                cmp(format!("∂f/∂x{i}"), *a, *b);
+            }
+            if !bad.is_empty() {
+                r.failures.push(format!(
+                    "MISMATCH in {} at f32 point {}\n  {}\n  f32: value {v32:?}, gradient {g32:?}\n  f64: value {v64:?}, gradient {g64:?}\n  source:\n{}",
+                    case.name,
+                    fmt_point(&q),
+                    bad.join("\n  "),
+                    case.source
+                ));
+            }
+        }
+    }
+    println!(
+        "{} points skipped as ill-conditioned at f32 (value off by more than {F32_CONDITION:e})",
+        r.skipped_nonsmooth
+    );
     r
 }
 

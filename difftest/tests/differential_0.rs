@@ -30,6 +30,17 @@ fn every_op_and_statement_kind_is_generated() {
     println!(
         "f_jacobian: {by_input} by input (one forward pass per input), {by_output} by output (one reverse sweep per output)"
     );
+    println!(
+        "{GENERIC_FUNCTIONS} generic functions ggen_<i> (of the {} without a cast to an integer; {GENERIC_LEFT_OUT} have one); their op coverage (method form, path form):",
+        N - GENERIC_LEFT_OUT
+    );
+    for (op, m, p) in GENERIC_OP_COVERAGE {
+        println!("  {op:<12} {m:>7} {p:>7}");
+    }
+    println!("their syntax coverage:");
+    for (k, n) in GENERIC_SYNTAX_COVERAGE {
+        println!("  {k:<12} {n:>7}");
+    }
     if !EXCLUDED.contains(&"hessian") {
         assert_eq!(SECOND_ORDER, N, "every function has `hessian`");
     }
@@ -48,6 +59,17 @@ fn every_op_and_statement_kind_is_generated() {
             by_input > 0 || EXCLUDED.contains(&"forward"),
             "no f_jacobian taken by input"
         );
+    }
+    if !EXCLUDED.contains(&"generic") {
+        for (op, m, p) in GENERIC_OP_COVERAGE {
+            assert!(
+                *m + *p > 0,
+                "op `{op}` never generated in a generic function"
+            );
+        }
+        for (k, n) in GENERIC_SYNTAX_COVERAGE {
+            assert!(*n > 0, "`{k}` never generated in a generic function");
+        }
     }
     for (op, m, p) in OP_COVERAGE {
         assert!(

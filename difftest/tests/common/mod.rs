@@ -112,5 +112,56 @@ macro_rules! differential_shard {
             autodiff_difftest::check_vector_oracle_by_finite_differences(vgenerated::VCASES)
                 .assert_oracle_matches_finite_differences(20);
         }
+
+        /// The shard's generic functions `ggen_<i><T: Float>` (issue 12):
+        /// `GCASES`, rows of `Case` for their `f64` instances (with
+        /// `gen_<i>`'s oracle and points), and `GCASES32`, their `f32`
+        /// instances.
+        #[allow(clippy::all, unused)]
+        mod ggenerated {
+            use super::generated::*;
+            use autodiff_difftest::{Case, Fns, Fns32, Jvp, Second};
+            use num_dual::{Dual64, HyperDual64};
+
+            include!(concat!(env!("OUT_DIR"), "/gcases_", $shard, ".rs"));
+        }
+
+        #[test]
+        fn generic_f64_matches_num_dual_oracle() {
+            println!(
+                "ggen_<i>::<f64>, ggen_<i>_grad::<f64> against gen_<i>'s Dual64 oracle ({} generic functions in all shards):",
+                common::meta::GENERIC_FUNCTIONS
+            );
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_against_oracle(ggenerated::GCASES),
+            );
+            println!("ggen_<i>_jvp::<f64> against Dual64 along a random direction per point:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_forward_mode(ggenerated::GCASES),
+            );
+            println!("ggen_<i>_hvp::<f64>, ggen_<i>_hessian::<f64> against HyperDual64:");
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_second_order(ggenerated::GCASES),
+            );
+        }
+
+        #[test]
+        fn generic_f32_matches_f64() {
+            println!(
+                "ggen_<i>::<f32>, ggen_<i>_grad::<f32> against the f64 instance at the points rounded to f32 ({} relative):",
+                autodiff_difftest::F32_TOL
+            );
+            common::meta::RUN.assert_matches_oracle(
+                $shard,
+                autodiff_difftest::F32_MAX_SKIP_FRACTION,
+                || autodiff_difftest::check_f32(ggenerated::GCASES, ggenerated::GCASES32),
+            );
+        }
     };
 }
