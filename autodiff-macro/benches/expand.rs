@@ -45,6 +45,8 @@ mod rules;
 mod simplify;
 #[path = "../src/structs.rs"]
 mod structs;
+#[path = "../src/tidy.rs"]
+mod tidy;
 #[path = "../src/vector.rs"]
 mod vector;
 

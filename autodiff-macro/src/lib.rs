@@ -39,6 +39,7 @@ mod simplify;
 mod structs;
 #[cfg(test)]
 mod tests;
+mod tidy;
 mod vector;
 
 use proc_macro::TokenStream;

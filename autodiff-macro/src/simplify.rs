@@ -2,7 +2,7 @@
 //! IEEE arithmetic, value numbering (common subexpressions) and dead code
 //! elimination. A pure function from IR to IR.
 //!
-//! Straight-line code only: a structured body is returned as it is.
+//! Straight-line code here; a structured body goes to `tidy.rs`.
 //!
 //! Only rewrites that never change a result are done: `x * 1 → x`,
 //! `x + 0 → x`, `--x → x`, `x * -1 → -x`, `x / 1 → x`, folding of `+ - * /`
@@ -123,7 +123,7 @@ fn fold(op: Op, lits: &[f64], float: Float) -> Option<f64> {
 // Output: ret %4, %3
 pub fn simplify(func: &Func) -> Func {
     if !func.is_straight_line() {
-        return func.clone();
+        return crate::tidy::tidy(func.clone());
     }
     let mut rw = Rewriter {
         out: Func::new(func.float, func.params.clone()),

@@ -412,34 +412,35 @@ fn carry(
         let carries: Vec<ValueId> = (1..width).map(|_| func.push(Inst::NegZero, span)).collect();
         before.extend(carries.iter().map(|c| Stmt::Def(*c)));
         let last = ws.iter().map(|w| w.at).max().expect("a write");
+        // Each element's sum, in the order of the writes: its carry, then
+        // each contribution added where it was written (so each dies
+        // there), the sums read at `last`.
+        let mut sums: Vec<Option<ValueId>> = (0..width).map(|d| carries.get(d).copied()).collect();
+        for w in ws.iter() {
+            let d = delta(w);
+            sums[d] = Some(match sums[d] {
+                None => w.value,
+                Some(prev) => {
+                    let v = func.push(
+                        Inst::Op {
+                            op: Op::Add,
+                            args: vec![prev, w.value],
+                        },
+                        span,
+                    );
+                    inserts.entry(w.at).or_default().push(Stmt::Def(v));
+                    v
+                }
+            });
+        }
         let mut code = Vec::new();
-        let sum = |func: &mut Func, code: &mut Vec<Stmt>, acc: Option<ValueId>, d: usize| {
-            let mut acc = acc;
-            for w in ws.iter().filter(|w| delta(w) == d) {
-                acc = Some(match acc {
-                    None => w.value,
-                    Some(prev) => {
-                        let v = func.push(
-                            Inst::Op {
-                                op: Op::Add,
-                                args: vec![prev, w.value],
-                            },
-                            span,
-                        );
-                        code.push(Stmt::Def(v));
-                        v
-                    }
-                });
-            }
-            acc
-        };
         // The element completed now: its carry and this trip's share.
         let index = ws
             .iter()
             .find(|w| delta(w) == 0)
             .expect("a write at the completing offset")
             .index;
-        let total = sum(func, &mut code, carries.first().copied(), 0).expect("a share");
+        let total = sums[0].expect("a share");
         code.push(if only {
             Stmt::Store {
                 arr: g,
@@ -454,9 +455,8 @@ fn carry(
             }
         });
         // The carries move one element on.
-        for d in 1..width {
-            let next = sum(func, &mut code, carries.get(d).copied(), d);
-            code.push(match next {
+        for (d, next) in sums.iter().enumerate().skip(1) {
+            code.push(match *next {
                 Some(v) => Stmt::Assign {
                     dst: carries[d - 1],
                     src: v,

@@ -19,6 +19,7 @@ mod speed;
 mod structs;
 mod sweep;
 mod table;
+mod tidy;
 
 fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
     let item: syn::ItemFn = syn::parse_str(src).expect("test source parses");

@@ -123,10 +123,9 @@ fn grad_of_if() {
         expect![[r#"
             fn(x: f64) -> f64
               %0 = param 0 x
-              %1 = zero  // return value
-              %2 = zero
               %3 = lit 0.0
               %4 = passive bool `%0>%3`
+              %2 = zero
               if %4 {
                 %5 = mul %0, %0
                 %2 := %5
@@ -135,38 +134,19 @@ fn grad_of_if() {
                 %2 := %6
               }
               %7 = copy %2  // y
+              %1 = zero  // return value
               %1 := %7
-              %8 = zero  // ∂x
-              %9 = -0.0  // ∂return value
-              %10 = -0.0
-              %11 = -0.0
-              %12 = -0.0
-              %13 = -0.0  // ∂y
               %23 = lit 1.0
-              %9 += %23
-              %14 = copy %9
-              %9 := -0.0
-              %13 += %14
-              %15 = copy %13
-              %13 := -0.0
-              %10 += %15
+              %8 = zero  // ∂x
               if %4 {
-                %16 = copy %10
-                %10 := -0.0
-                %11 += %16
-                %17 = copy %11
-                %11 := -0.0
-                %18 = mul %17, %0
-                %19 = mul %17, %0
+                %16 = copy %23
+                %18 = mul %16, %0
                 %8 += %18
+                %19 = mul %16, %0
                 %8 += %19
               } else {
-                %20 = copy %10
-                %10 := -0.0
-                %12 += %20
-                %21 = copy %12
-                %12 := -0.0
-                %22 = neg %21
+                %20 = copy %23
+                %22 = neg %20
                 %8 += %22
               }
               ret %1, %8
@@ -185,56 +165,35 @@ fn grad_of_for_tapes_only_overwritten_values() {
               %26 = tape float [(%6 - %5) * 1]
               %0 = array param 0 c  // c
               %1 = param 1 x
-              %2 = zero  // return value
-              %3 = lit 0.0
-              %4 = copy %3  // acc
               %5 = passive int `0`
               %6 = passive int `3`
+              %3 = lit 0.0
+              %4 = copy %3  // acc
               for %7 in %5..%6 {
-                %8 = mul %4, %1
                 %9 = load %0[%7]
+                %8 = mul %4, %1
                 %10 = add %8, %9
                 save %4 to %26[%7, 0]
                 %4 := %10
               }
+              %2 = zero  // return value
               %2 := %4
               %11 = output like %0  // ∂c
-              %12 = zero  // ∂x
-              %13 = -0.0  // ∂return value
-              %14 = -0.0  // ∂acc
-              %15 = -0.0
-              %16 = -0.0
-              %17 = -0.0
               %27 = lit 1.0
-              %13 += %27
-              %18 = copy %13
-              %13 := -0.0
-              %14 += %18
+              %31 = copy %27  // ∂acc
+              %12 = zero  // ∂x
               for %7 in %5..%6 rev {
-                %9 = load %0[%7]
-                %19 = copy %14
-                %14 := -0.0
-                %17 += %19
                 restore %4 from %26[%7, 0]
-                %20 = copy %17
-                %17 := -0.0
-                %15 += %20
-                %16 += %20
-                %21 = copy %16
-                %16 := -0.0
-                store %11[%7] = %21
-                %22 = copy %15
-                %15 := -0.0
-                %23 = mul %22, %1
-                %24 = mul %22, %4
-                %14 += %23
+                %19 = copy %31
+                store %11[%7] = %19
+                %23 = mul %19, %1
+                %24 = mul %19, %4
+                %31 := %23
                 %12 += %24
               }
               %28 = passive int `((%5<%6)as i128)* 1i128 *((%5as i128)+ (0i128))`
               %29 = passive int `((%5<%6)as i128)* 1i128 *((%6as i128)+ (0i128))`
               %11 := 0 outside %28..%29
-              %25 = copy %14
-              %14 := -0.0
               ret %2, %11, %12
         "#]],
     );
@@ -247,43 +206,31 @@ fn grad_of_while_counts_trips() {
         expect![[r#"
             fn(x: f64) -> f64
               %0 = param 0 x
-              %1 = zero  // return value
               %2 = copy %0  // y
               %7 = passive int `0usize`  // trips
               while {
                 %3 = lit 10.0
                 %4 = passive bool `%2<%3`
               } %4 {
+                push %2
                 %5 = lit 2.0
                 %6 = mul %2, %5
-                push %2
                 %2 := %6
                 %7 += 1
               }
+              %1 = zero  // return value
               %1 := %2
-              %8 = zero  // ∂x
-              %9 = -0.0  // ∂return value
-              %10 = -0.0  // ∂y
-              %11 = -0.0
-              %20 = lit 1.0
-              %9 += %20
-              %12 = copy %9
-              %9 := -0.0
-              %10 += %12
               %17 = passive int `0usize`
+              %20 = lit 1.0
+              %22 = copy %20  // ∂y
               for %18 in %17..%7 {
-                %13 = copy %10
-                %10 := -0.0
-                %11 += %13
                 pop %2
-                %14 = copy %11
-                %11 := -0.0
-                %15 = mul %14, %5
-                %16 = mul %14, %2
-                %10 += %15
+                %13 = copy %22
+                %15 = mul %13, %5
+                %22 := %15
               }
-              %19 = copy %10
-              %10 := -0.0
+              %19 = copy %22
+              %8 = zero  // ∂x
               %8 += %19
               ret %1, %8
         "#]],
@@ -297,7 +244,6 @@ fn grad_of_array_store() {
         expect![[r#"
             fn(x: array) -> f64
               %0 = array param 0 x  // x
-              %1 = zero  // return value
               %2 = lit 0.0
               %3 = array [%2; 2]  // s
               %4 = passive int `1`
@@ -316,53 +262,22 @@ fn grad_of_array_store() {
               store %3[%15] = %14
               %16 = passive int `1`
               %17 = load %3[%16]
+              %1 = zero  // return value
               %1 := %17
               %18 = zeros like %0  // ∂x
-              %19 = -0.0  // ∂return value
               %20 = zeros like %3  // ∂s
-              %21 = -0.0
-              %22 = -0.0
-              %23 = -0.0
-              %24 = -0.0
-              %25 = -0.0
-              %26 = -0.0
-              %27 = -0.0
               %40 = lit 1.0
-              %19 += %40
-              %28 = copy %19
-              %19 := -0.0
-              %27 += %28
-              %29 = copy %27
-              %27 := -0.0
-              %20[%16] += %29
+              %20[%16] += %40
               %30 = load %20[%15]
-              %26 += %30
               %20[%15] := -0.0
-              %31 = copy %26
-              %26 := -0.0
-              %24 += %31
-              %25 += %31
-              %32 = copy %25
-              %25 := -0.0
-              %18[%12] += %32
-              %33 = copy %24
-              %24 := -0.0
-              %20[%10] += %33
+              %18[%12] += %30
+              %20[%10] += %30
               %34 = load %20[%9]
-              %23 += %34
               %20[%9] := -0.0
-              %35 = copy %23
-              %23 := -0.0
-              %36 = mul %35, %7
-              %37 = mul %35, %5
-              %21 += %36
-              %22 += %37
-              %38 = copy %22
-              %22 := -0.0
-              %18[%6] += %38
-              %39 = copy %21
-              %21 := -0.0
-              %18[%4] += %39
+              %36 = mul %34, %7
+              %37 = mul %34, %5
+              %18[%6] += %37
+              %18[%4] += %36
               ret %1, %18
         "#]],
     );
@@ -378,11 +293,10 @@ fn grad_of_loop_recomputes_instead_of_taping() {
         expect![[r#"
             fn(x: array) -> f64
               %0 = array param 0 x  // x
-              %1 = zero  // return value
-              %2 = lit 0.0
-              %3 = copy %2  // s
               %4 = passive int `0`
               %5 = passive int `%0. len ()`
+              %2 = lit 0.0
+              %3 = copy %2  // s
               for %6 in %4..%5 {
                 %7 = load %0[%6]  // a
                 %8 = mul %7, %7  // t
@@ -391,55 +305,29 @@ fn grad_of_loop_recomputes_instead_of_taping() {
                 %3 := %10
               }
               %11 = ln %3
+              %1 = zero  // return value
               %1 := %11
               %12 = output like %0  // ∂x
-              %13 = -0.0  // ∂return value
-              %14 = -0.0  // ∂s
-              %15 = -0.0  // ∂a
-              %16 = -0.0  // ∂t
-              %17 = -0.0
-              %18 = -0.0
-              %19 = -0.0
               %33 = lit 1.0
-              %13 += %33
-              %20 = copy %13
-              %13 := -0.0
-              %19 += %20
-              %21 = copy %19
-              %19 := -0.0
-              %22 = div %21, %3
-              %14 += %22
+              %22 = div %33, %3
+              %37 = copy %22  // ∂s
               for %6 in %4..%5 rev {
+                %23 = copy %37
+                %37 := %23
                 %7 = load %0[%6]  // a
                 %8 = mul %7, %7  // t
-                %9 = sin %8
-                %23 = copy %14
-                %14 := -0.0
-                %18 += %23
-                %24 = copy %18
-                %18 := -0.0
-                %14 += %24
-                %17 += %24
-                %25 = copy %17
-                %17 := -0.0
                 %26 = cos %8
-                %27 = mul %25, %26
-                %16 += %27
-                %28 = copy %16
-                %16 := -0.0
-                %29 = mul %28, %7
-                %30 = mul %28, %7
-                %15 += %29
-                %15 += %30
-                %31 = copy %15
-                %15 := -0.0
+                %27 = mul %23, %26
+                %29 = mul %27, %7
+                %30 = mul %27, %7
+                %38 = copy %29  // ∂a
+                %38 += %30
+                %31 = copy %38
                 store %12[%6] = %31
               }
               %34 = passive int `((%4<%5)as i128)* 1i128 *((%4as i128)+ (0i128))`
               %35 = passive int `((%4<%5)as i128)* 1i128 *((%5as i128)+ (0i128))`
               %12 := 0 outside %34..%35
-              %32 = copy %14
-              %14 := -0.0
               ret %1, %12
         "#]],
     );
