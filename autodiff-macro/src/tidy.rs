@@ -756,7 +756,7 @@ fn cleared(facts: &Facts, block: &mut [Stmt], zero: &mut HashSet<ValueId>, rewri
             }
             Stmt::For { body, .. } => {
                 let vars = facts.touched(body, false);
-                let head = loop_head(facts, &vars, zero, |zero| {
+                let head = loop_head(&vars, zero, |zero| {
                     cleared(facts, body, zero, false);
                 });
                 assign(zero, &vars, &head);
@@ -766,7 +766,7 @@ fn cleared(facts: &Facts, block: &mut [Stmt], zero: &mut HashSet<ValueId>, rewri
             }
             Stmt::While { head, body, .. } => {
                 let vars = both(facts.touched(head, false), facts.touched(body, false));
-                let top = loop_head(facts, &vars, zero, |zero| {
+                let top = loop_head(&vars, zero, |zero| {
                     cleared(facts, head, zero, false);
                     cleared(facts, body, zero, false);
                 });
@@ -789,7 +789,6 @@ fn cleared(facts: &Facts, block: &mut [Stmt], zero: &mut HashSet<ValueId>, rewri
 /// trip is `trip`: those known on entry and still known at the end of every
 /// trip (a greatest fixpoint; none if it takes more than [`ROUNDS`]).
 fn loop_head(
-    _facts: &Facts,
     vars: &[ValueId],
     zero: &mut HashSet<ValueId>,
     mut trip: impl FnMut(&mut HashSet<ValueId>),
@@ -869,9 +868,8 @@ fn dead(
             } => {
                 let vars = facts.touched(body, true);
                 let out = members(live, &vars);
-                let back = loop_back(facts, &vars, live, &out, body, |live, b| {
-                    let copy = b.to_vec();
-                    dead(facts, copy, live, &mut None);
+                let back = loop_back(&vars, live, &out, |live| {
+                    dead(facts, body.to_vec(), live, &mut None);
                 });
                 assign(live, &vars, &back);
                 *body = dead(facts, std::mem::take(body), live, defs);
@@ -887,30 +885,14 @@ fn dead(
                 let cond = *cond;
                 // One trip, backwards from the back edge: the body, then
                 // the head (after which the loop may also leave).
-                let trip = |live: &mut HashSet<ValueId>, head: &[Stmt], body: &[Stmt]| {
+                let back = loop_back(&vars, live, &out, |live| {
                     dead(facts, body.to_vec(), live, &mut None);
                     let mut l: HashSet<ValueId> = members(live, &vars);
                     l.extend(out.iter().copied());
                     l.insert(cond);
                     assign(live, &vars, &l);
                     dead(facts, head.to_vec(), live, &mut None);
-                };
-                let mut back = out.clone();
-                let mut converged = false;
-                for _ in 0..ROUNDS {
-                    assign(live, &vars, &back);
-                    trip(live, head, body);
-                    let next: HashSet<ValueId> =
-                        back.union(&members(live, &vars)).copied().collect();
-                    if next == back {
-                        converged = true;
-                        break;
-                    }
-                    back = next;
-                }
-                if !converged {
-                    back = out.iter().chain(vars.iter()).copied().collect();
-                }
+                });
                 assign(live, &vars, &back);
                 *body = dead(facts, std::mem::take(body), live, defs);
                 let mut after_head = members(live, &vars);
@@ -937,21 +919,20 @@ fn dead(
     kept
 }
 
-/// The tracked values among `vars` live at the back edge of a `for` loop
-/// whose body is `body` and after which `out` is live: a least fixpoint, or
-/// everything the body touches if it takes more than [`ROUNDS`].
+/// The tracked values among `vars` (those the loop touches) live at the
+/// back edge of a loop after which `out` is live, given `trip`, which walks
+/// one trip backwards from the back edge: a least fixpoint, or everything
+/// the loop touches if it takes more than [`ROUNDS`].
 fn loop_back(
-    _facts: &Facts,
     vars: &[ValueId],
     live: &mut HashSet<ValueId>,
     out: &HashSet<ValueId>,
-    body: &[Stmt],
-    mut trip: impl FnMut(&mut HashSet<ValueId>, &[Stmt]),
+    mut trip: impl FnMut(&mut HashSet<ValueId>),
 ) -> HashSet<ValueId> {
     let mut back = out.clone();
     for _ in 0..ROUNDS {
         assign(live, vars, &back);
-        trip(live, body);
+        trip(live);
         let next: HashSet<ValueId> = back.union(&members(live, vars)).copied().collect();
         if next == back {
             return back;
