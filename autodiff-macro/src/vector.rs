@@ -34,10 +34,15 @@ impl Output {
         }
     }
 
-    /// The number of outputs, as an expression.
+    /// The number of outputs, as an expression (in parentheses unless it
+    /// is a literal or a path: in `0..#len { … }` a length such as `return`
+    /// would take the loop's block as its own).
     fn len(&self) -> TokenStream {
         match self {
-            Output::Array { len, .. } => len.clone(),
+            Output::Array { len, .. } => match syn::parse2::<Expr>(len.clone()) {
+                Ok(Expr::Lit(_) | Expr::Path(_)) => len.clone(),
+                _ => quote!((#len)),
+            },
             Output::Tuple { n, .. } => {
                 let n = proc_macro2::Literal::usize_unsuffixed(*n);
                 quote!(#n)

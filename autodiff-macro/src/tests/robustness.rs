@@ -6,7 +6,9 @@
 //!
 //! The mutations are made at the token level and printed back to text, so
 //! every token of a mutated input has a real span. The number of cases is
-//! `AUTODIFF_FUZZ_CASES` (default 10 000), the seed `AUTODIFF_FUZZ_SEED`.
+//! `AUTODIFF_FUZZ_CASES` (default 10 000), the seed `AUTODIFF_FUZZ_SEED`;
+//! `AUTODIFF_FUZZ_ONLY=a|b` keeps the corpus functions whose source
+//! contains `a` or `b`.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -375,9 +377,16 @@ fn env_number(name: &str, default: u64) -> u64 {
 fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
     let cases = env_number("AUTODIFF_FUZZ_CASES", 10_000);
     let seed = env_number("AUTODIFF_FUZZ_SEED", 0x5eed);
-    let corpus = corpus();
+    let mut corpus = corpus();
+    // `AUTODIFF_FUZZ_ONLY=a|b`: only the functions whose source contains
+    // one of these (to search one feature's inputs).
+    let only = std::env::var("AUTODIFF_FUZZ_ONLY").unwrap_or_default();
+    if !only.is_empty() {
+        corpus.retain(|(_, src)| only.split('|').any(|o| src.contains(o)));
+        assert!(!corpus.is_empty(), "no function contains any of {only:?}");
+    }
     assert!(
-        corpus.len() > 80,
+        !only.is_empty() || corpus.len() > 80,
         "the corpus holds the repository's #[grad] functions ({} found)",
         corpus.len()
     );
@@ -432,16 +441,33 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
     );
 }
 
-/// Inputs the long run (1 000 000 cases) found: a raw identifier used as a
-/// constant lost its `r#`; a path through `Self` was glob-imported.
+/// Inputs the long runs (1 000 000 cases) found: a raw identifier used as a
+/// constant lost its `r#`; a path through `Self` was glob-imported; an
+/// array length `return` took the block of the loop the vector helper
+/// writes over the outputs (`0..return { … }`: seed 20261203).
 #[test]
 fn the_long_runs_findings_expand() {
-    for src in [
-        "fn f(x: f64, n: i32) -> f64 { x.powi(r#type) }",
-        "fn f(x: f64) -> f64 { (r#type as f64) * x }",
-        "fn loss(&self, x: f64) -> f64 { Self::f64::INFINITY(x) }",
-        "fn loss(&self, x: f64) -> f64 { Self::g(x) * Self::m::h(x) }",
+    for (args, src) in [
+        ("", "fn f(x: f64, n: i32) -> f64 { x.powi(r#type) }"),
+        ("", "fn f(x: f64) -> f64 { (r#type as f64) * x }"),
+        (
+            "",
+            "fn loss(&self, x: f64) -> f64 { Self::f64::INFINITY(x) }",
+        ),
+        (
+            "",
+            "fn loss(&self, x: f64) -> f64 { Self::g(x) * Self::m::h(x) }",
+        ),
+        (
+            "wrt (a)",
+            "fn only_a (a : f64 , b : f64) -> [f64 ; return] { [a * b , a * a] }",
+        ),
+        (
+            "hessian",
+            "fn f (x : f64 , y : f64) -> [f64 ; return] { [x * y , y] }",
+        ),
+        ("", "fn f(x: f64) -> [f64; N + 1] { [x; N + 1] }"),
     ] {
-        assert_eq!(check("", src), Ok(true), "{src}");
+        assert_eq!(check(args, src), Ok(true), "{src}");
     }
 }
