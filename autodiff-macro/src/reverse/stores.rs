@@ -6,7 +6,10 @@
 //! add to the same element, a dependence from trip to trip through memory.
 //! Here the contributions to an element that later trips still add to stay
 //! in registers (carries) and each element is stored once, when its last
-//! contribution is in; after the loop, the carries are stored. When nothing
+//! contribution is in; after the loop, the carries are stored. Each sum
+//! takes its contributions where they are made (so each dies there rather
+//! than living to the store: a long loop body would otherwise keep one
+//! value per read of the array alive across the whole trip). When nothing
 //! else writes the gradient and the loop runs once, every element is
 //! written at most once and starts at zero: the store is `=`, not `+=`.
 //!
