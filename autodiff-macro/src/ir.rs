@@ -190,6 +190,17 @@ pub enum Piece {
     Bracket(Vec<Piece>),
 }
 
+/// Appends the IR values named in passive pieces to `out` (nested groups too).
+pub fn collect_piece_values(pieces: &[Piece], out: &mut Vec<ValueId>) {
+    for p in pieces {
+        match p {
+            Piece::Value(v) => out.push(*v),
+            Piece::Paren(inner) | Piece::Bracket(inner) => collect_piece_values(inner, out),
+            Piece::Tokens(_) => {}
+        }
+    }
+}
+
 /// The text of passive pieces, with IR values as `%n`.
 pub fn pieces_text(pieces: &[Piece]) -> String {
     let mut out = String::new();

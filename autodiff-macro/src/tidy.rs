@@ -41,7 +41,7 @@
 //! around it (at most [`ROUNDS`], then a safe approximation), so its cost is
 //! linear in the length of the function.
 
-use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId};
+use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId, collect_piece_values};
 use std::collections::{HashMap, HashSet};
 
 /// Fixpoint iterations of a loop before falling back to a safe
@@ -584,23 +584,13 @@ impl<'a> Facts<'a> {
                 && matches!(self.func.inst(v), Inst::Load { .. } | Inst::Passive { .. }))
     }
 
-    fn pieces(&self, pieces: &[Piece], out: &mut Vec<ValueId>) {
-        for p in pieces {
-            match p {
-                Piece::Tokens(_) => {}
-                Piece::Value(v) => out.push(*v),
-                Piece::Paren(inner) | Piece::Bracket(inner) => self.pieces(inner, out),
-            }
-        }
-    }
-
     /// The values `v`'s instruction reads.
     fn operands(&self, v: ValueId, out: &mut Vec<ValueId>) {
         let inst = self.func.inst(v);
         out.extend(inst.operands());
         match inst {
             Inst::Passive { index, .. } | Inst::ArrayRepeat { len: index, .. } => {
-                self.pieces(&self.func.passive[*index], out)
+                collect_piece_values(&self.func.passive[*index], out)
             }
             Inst::TapeBuf { start, end, .. } => out.extend([*start, *end]),
             _ => {}
@@ -637,7 +627,7 @@ impl<'a> Facts<'a> {
                 out.extend(prefix);
                 out.extend([*scale, *src]);
             }
-            Stmt::Effect(k) => self.pieces(&self.func.passive[*k], out),
+            Stmt::Effect(k) => collect_piece_values(&self.func.passive[*k], out),
             Stmt::Save {
                 buf, var, value, ..
             } => out.extend([*buf, *var, *value]),

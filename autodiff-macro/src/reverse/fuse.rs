@@ -21,8 +21,9 @@
 //! (ε = 2⁻⁵³ for `f64`), the bound of recursive summation. The primal value
 //! is computed in the order the user wrote.
 
-use super::tape::{collect_piece_values, is_constant, stmt_reads};
+use super::tape::{is_constant, stmt_reads};
 use crate::analysis::walk;
+use crate::ir::collect_piece_values;
 use crate::ir::{Func, Inst, Stmt, Ty, ValueId};
 use crate::op::Op;
 use std::collections::{HashMap, HashSet};

@@ -11,6 +11,7 @@
 //! tuples of calls made inside loops or branches.
 
 use crate::analysis::walk;
+use crate::ir::collect_piece_values;
 use crate::ir::{Func, Inst, Piece, Stmt, Tape, Ty, ValueId};
 use crate::op::Op;
 use std::collections::{HashMap, HashSet};
@@ -427,16 +428,6 @@ pub fn find_recomputable(
             _ => {}
         }
         later.extend(stores(std::slice::from_ref(stmt)));
-    }
-}
-
-pub fn collect_piece_values(pieces: &[Piece], out: &mut Vec<ValueId>) {
-    for p in pieces {
-        match p {
-            Piece::Value(v) => out.push(*v),
-            Piece::Paren(inner) | Piece::Bracket(inner) => collect_piece_values(inner, out),
-            Piece::Tokens(_) => {}
-        }
     }
 }
 
