@@ -5,6 +5,7 @@
 //! the block of its instructions in order ([`stmts`]).
 
 use crate::ir::{Func, Inst, Stmt, Ty, ValueId};
+use crate::op::Op;
 use std::borrow::Cow;
 use std::collections::HashSet;
 
@@ -60,6 +61,8 @@ pub fn varied(func: &Func) -> HashSet<ValueId> {
             Stmt::Def(v) => {
                 let on = match func.inst(*v) {
                     Inst::Param(p) | Inst::ArrayParam(p) => func.params[*p].wrt,
+                    // A detached value is a constant to the derivative.
+                    Inst::Op { op: Op::Detach, .. } => false,
                     Inst::Op { args, .. } | Inst::ArrayList(args) => {
                         args.iter().any(|a| varied.contains(a))
                     }
@@ -100,7 +103,9 @@ pub fn useful(func: &Func) -> HashSet<ValueId> {
         walk_rev(&stmts, &mut |stmt| match stmt {
             Stmt::Def(v) if useful.contains(v) => {
                 let inst = func.inst(*v);
-                if let Inst::Op { .. }
+                if let Inst::Op { op: Op::Detach, .. } = inst {
+                    // Not differentiated through.
+                } else if let Inst::Op { .. }
                 | Inst::Copy(_)
                 | Inst::Load { .. }
                 | Inst::ArrayList(_)

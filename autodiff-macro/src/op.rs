@@ -497,6 +497,14 @@ macro_rules! op_table {
                 partials: "0",
                 vjp: |_, _, _, _| NONE,
             }
+            // A value the result does not depend on (a shift it is invariant
+            // to, `reverse/shift.rs`): the value itself, not differentiated.
+            Detach {
+                name: "detach", method: None, arity: 1, int_args: [],
+                forward: Inline(|a, _| a[0].clone()),
+                partials: "0",
+                vjp: |_, _, _, _| NONE,
+            }
             ClampWeightX {
                 name: "clamp_weight_x", method: None, arity: 3, int_args: [],
                 forward: Inline(|a, _| {

@@ -18,6 +18,7 @@
 
 mod buffers;
 mod fuse;
+mod shift;
 mod stores;
 mod straight;
 mod structured;
@@ -32,6 +33,8 @@ use crate::ir::{Arg, CallKind, Func, Inst, Ty, ValueId};
 pub fn reverse(forward: &Func) -> Func {
     if forward.is_straight_line() {
         straight::reverse(forward)
+    } else if let Some(detached) = shift::detach_shifts(forward) {
+        structured::reverse(&detached)
     } else {
         structured::reverse(forward)
     }

@@ -104,3 +104,30 @@ fn a_chain_of_ten_thousand_methods_expands() {
 fn a_match_of_five_thousand_arms_expands() {
     expand_on_rustc_stack("", match_arms(5_000));
 }
+
+/// A softmax shift (`reverse/shift.rs`) whose region holds an `else if`
+/// chain of `n` branches and a loop body of `n` statements.
+pub fn shifted_region(n: usize) -> String {
+    let mut chain = String::from("if x[0] < 0.0 { r }");
+    for i in 1..n {
+        chain.push_str(&format!(" else if x[0] < {i}.0 {{ r * {i}.0 }}"));
+    }
+    chain.push_str(" else { -r }");
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!("t += (x[k] - m).exp() * {}.5;", i % 7 + 1));
+    }
+    format!(
+        "fn f(x: &[f64]) -> f64 {{ let mut m = x[0]; for k in 1..x.len() {{ m = m.max(x[k]); }} \
+         let mut t = 0.0; for k in 0..x.len() {{ {body} }} let r = m + t.ln(); {chain} }}"
+    )
+}
+
+#[test]
+fn a_shift_analysis_over_long_regions_expands() {
+    // The result is invariant to `m`: with a short chain the max loop has
+    // no reverse sweep (no tie weights, which test `is_nan`); with a chain
+    // nested deeper than the analysis goes, it gives up and keeps it.
+    assert!(!expand_on_rustc_stack("", shifted_region(3)).contains("is_nan"));
+    assert!(expand_on_rustc_stack("", shifted_region(5_000)).contains("is_nan"));
+}

@@ -410,3 +410,120 @@ fn grad_of_dense_layer_stores_each_element_once() {
         "#]],
     );
 }
+
+#[test]
+fn max_shift_of_a_softmax_loss_is_not_differentiated() {
+    // `m` is subtracted inside `exp` and added back after `ln`: the loss
+    // does not depend on it, so its reads after the max loop go through
+    // `detach` (%34) and the max loop has no reverse sweep, no tape and no
+    // tie weights. The gradient is `∂loss · (e_k / total)` minus
+    // `∂loss` at the label.
+    check_grad(
+        "fn f(z: &[[f64; 10]], label: &[usize]) -> f64 { let mut loss = 0.0; for p in 0..z.len() { let mut m = z[p][0]; for k in 1..10 { m = m.max(z[p][k]); } let mut total = 0.0; for k in 0..10 { total += (z[p][k] - m).exp(); } loss += total.ln() - (z[p][label[p]] - m); } loss / z.len() as f64 }",
+        expect![[r#"
+            fn(z: array, label: const) -> f64
+              %92 = tape float [(%19 - %18) * 1]
+              %0 = array param 0 z  // z
+              %1 = passive int `label`  // label
+              %5 = passive int `0`
+              %6 = passive int `%0. len ()`
+              %35 = zeros like %0  // ∂z
+              %31 = passive int `%0. len ()`
+              %32 = passive f64 `%31as f64`
+              %63 = lit 1.0
+              %66 = div %63, %32
+              %94 = copy %66  // ∂loss
+              %3 = lit 0.0
+              %4 = copy %3  // loss
+              for %7 in %5..%6 {
+                %8 = passive int `0`
+                %9 = load %0[%7][%8]
+                %10 = copy %9  // m
+                %11 = passive int `1`
+                %12 = passive int `10`
+                for %13 in %11..%12 {
+                  %14 = load %0[%7][%13]
+                  %15 = max %10, %14
+                  %10 := %15
+                }
+                %34 = detach %10  // m
+                %18 = passive int `0`
+                %19 = passive int `10`
+                %16 = lit 0.0
+                %17 = copy %16  // total
+                for %20 in %18..%19 {
+                  %21 = load %0[%7][%20]
+                  %22 = sub %21, %34
+                  save %23 to %92[%20, 0]
+                  %23 = exp %22
+                  %24 = add %17, %23
+                  %17 := %24
+                }
+                %25 = ln %17
+                %26 = passive int `%1[%7]`
+                %27 = load %0[%7][%26]
+                %28 = sub %27, %34
+                %29 = sub %25, %28
+                %30 = add %4, %29
+                %4 := %30
+                %74 = copy %94
+                %94 := %74
+                %77 = neg %74
+                %35[%7][%26] += %77
+                %82 = div %74, %17
+                %95 = copy %82  // ∂total
+                for %20 in %18..%19 rev {
+                  %83 = copy %95
+                  %95 := %83
+                  %86 = mul %83, %23
+                  restore %23 from %92[%20, 0]
+                  %35[%7][%20] += %86
+                }
+              }
+              %31 = passive int `%0. len ()`
+              %32 = passive f64 `%31as f64`
+              %33 = div %4, %32
+              %2 = zero  // return value
+              %2 := %33
+              ret %2, %35
+        "#]],
+    );
+}
+
+#[test]
+fn a_shift_is_detached_only_where_the_result_does_not_see_it() {
+    // (source, whether the max is detached). The body around `BODY`
+    // computes `m` = max of `x` and `total` = Σ exp(x[k] - m).
+    let head = "let mut m = x[0]; for k in 1..x.len() { m = m.max(x[k]); } \
+                let mut total = 0.0; for k in 0..x.len() { total += (x[k] - m).exp(); }";
+    let cases = [
+        // log-sum-exp: ln(total) + m.
+        ("m + total.ln()", true),
+        ("total.ln() - (x[0] - m)", true),
+        (
+            "let mut a = 0.0; for k in 0..x.len() { a += (x[k] - m).exp() * x[k]; } a / total",
+            true,
+        ),
+        (
+            "if x[0] > 0.0 { m + total.ln() } else { total.ln() - (x[1] - m) }",
+            true,
+        ),
+        // The shift is seen: by the result, a product, a condition, an
+        // index, a store, a different scale.
+        ("total.ln()", false),
+        ("(m + total.ln()) * m", false),
+        ("if total > 2.0 { m + total.ln() } else { 0.0 }", false),
+        ("m + total.ln() + (x[0] - m).exp()", false),
+        ("m + 2.0 * total.ln()", false),
+        (
+            "let mut e = [0.0; 4]; e[0] = (x[0] - m).exp(); m + total.ln() + e[0]",
+            false,
+        ),
+        ("total.ln() + m * 1.0", false),
+    ];
+    for (tail, detached) in cases {
+        let src = format!("fn f(x: &[f64]) -> f64 {{ {head} {tail} }}");
+        let ir = super::with_func(&src, |f| super::gradient(&f).to_string());
+        assert_eq!(ir.contains("detach"), detached, "{tail}:\n{ir}");
+    }
+}
