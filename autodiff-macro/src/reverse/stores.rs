@@ -591,28 +591,33 @@ fn cover(
     }
     let (lo, hi) = (first[0], first[first.len() - 1]);
     let span = func.span(g);
-    let ran = vec![Piece::Paren(vec![
-        Piece::Paren(vec![
-            Piece::Value(lp.start),
-            Piece::Tokens(quote::quote!(<)),
-            Piece::Value(lp.end),
-        ]),
-        Piece::Tokens(quote::quote!(as i128)),
-    ])];
+    // `(start < end).then_some(a * (at + m)).unwrap_or(0)` in `i128`: no
+    // overflow for any integer type, and a select, not a product by the
+    // condition.
     let bound = |func: &mut Func, at: ValueId, m: i64| {
         let (a, m) = (
             proc_macro2::Literal::i128_suffixed(a as i128),
             proc_macro2::Literal::i128_suffixed(m as i128),
         );
-        let mut pieces = ran.clone();
-        pieces.push(Piece::Tokens(quote::quote!(* #a *)));
-        pieces.push(Piece::Paren(vec![
+        let pieces = vec![Piece::Paren(vec![
             Piece::Paren(vec![
-                Piece::Value(at),
-                Piece::Tokens(quote::quote!(as i128)),
+                Piece::Value(lp.start),
+                Piece::Tokens(quote::quote!(<)),
+                Piece::Value(lp.end),
             ]),
-            Piece::Tokens(quote::quote!(+ (#m))),
-        ]));
+            Piece::Tokens(quote::quote!(.then_some)),
+            Piece::Paren(vec![
+                Piece::Tokens(quote::quote!(#a *)),
+                Piece::Paren(vec![
+                    Piece::Paren(vec![
+                        Piece::Value(at),
+                        Piece::Tokens(quote::quote!(as i128)),
+                    ]),
+                    Piece::Tokens(quote::quote!(+ (#m))),
+                ]),
+            ]),
+            Piece::Tokens(quote::quote!(.unwrap_or(0i128))),
+        ])];
         passive(func, pieces, Ty::Int, span)
     };
     let from = bound(func, lp.start, lo);

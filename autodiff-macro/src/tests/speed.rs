@@ -41,8 +41,8 @@ fn grad_of_sum_reduction_runs_one_loop() {
                 %36 = copy %42
                 store %11[%6] = %36
               }
-              %39 = passive int `((%4<%5)as i128)* 1i128 *((%4as i128)+ (0i128))`
-              %40 = passive int `((%4<%5)as i128)* 1i128 *((%5as i128)+ (0i128))`
+              %39 = passive int `((%4<%5). then_some(1i128 *((%4as i128)+ (0i128))). unwrap_or (0i128))`
+              %40 = passive int `((%4<%5). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
               %11 := 0 outside %39..%40
               %1 = zero  // return value
               %1 := %3
@@ -83,8 +83,8 @@ fn grad_of_mean_fuses_with_the_adjoint_of_the_tail() {
                 %50 = add %45, %44
                 store %14[%6] = %50
               }
-              %51 = passive int `((%4<%5)as i128)* 1i128 *((%4as i128)+ (0i128))`
-              %52 = passive int `((%4<%5)as i128)* 1i128 *((%5as i128)+ (0i128))`
+              %51 = passive int `((%4<%5). then_some(1i128 *((%4as i128)+ (0i128))). unwrap_or (0i128))`
+              %52 = passive int `((%4<%5). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
               %14 := 0 outside %51..%52
               %11 = passive int `%0. len ()`
               %12 = passive f64 `%11as f64`
@@ -131,8 +131,8 @@ fn grad_of_fused_loop_saves_its_sum_around_the_loop() {
                 %39 = mul %33, %38
                 store %12[%8] = %39
               }
-              %52 = passive int `((%6<%7)as i128)* 1i128 *((%6as i128)+ (0i128))`
-              %53 = passive int `((%6<%7)as i128)* 1i128 *((%7as i128)+ (0i128))`
+              %52 = passive int `((%6<%7). then_some(1i128 *((%6as i128)+ (0i128))). unwrap_or (0i128))`
+              %53 = passive int `((%6<%7). then_some(1i128 *((%7as i128)+ (0i128))). unwrap_or (0i128))`
               %12 := 0 outside %52..%53
               %2 = zero  // return value
               %2 := %4
@@ -259,8 +259,8 @@ fn grad_of_recurrence_tapes_in_a_buffer_indexed_by_the_trip() {
                 %13 += %30
                 %38 := %31
               }
-              %35 = passive int `((%5<%6)as i128)* 1i128 *((%5as i128)+ (0i128))`
-              %36 = passive int `((%5<%6)as i128)* 1i128 *((%6as i128)+ (0i128))`
+              %35 = passive int `((%5<%6). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
+              %36 = passive int `((%5<%6). then_some(1i128 *((%6as i128)+ (0i128))). unwrap_or (0i128))`
               %12 := 0 outside %35..%36
               ret %2, %12, %13
         "#]],
@@ -349,8 +349,8 @@ fn grad_of_neighbouring_reads_carries_the_next_element() {
                 %41 = passive int `(((%5as i128)- 1i128)* 1i128 + (0i128))as usize`
                 store %13[%41] = %39
               }
-              %43 = passive int `((%4<%5)as i128)* 1i128 *((%4as i128)+ (- 1i128))`
-              %44 = passive int `((%4<%5)as i128)* 1i128 *((%5as i128)+ (0i128))`
+              %43 = passive int `((%4<%5). then_some(1i128 *((%4as i128)+ (- 1i128))). unwrap_or (0i128))`
+              %44 = passive int `((%4<%5). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
               %13 := 0 outside %43..%44
               %1 = zero  // return value
               %1 := %3
@@ -400,11 +400,11 @@ fn grad_of_dense_layer_stores_each_element_once() {
                 store %14[%7] = %32
                 store %13[%7] = %31
               }
-              %37 = passive int `((%5<%6)as i128)* 1i128 *((%5as i128)+ (0i128))`
-              %38 = passive int `((%5<%6)as i128)* 1i128 *((%6as i128)+ (0i128))`
+              %37 = passive int `((%5<%6). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
+              %38 = passive int `((%5<%6). then_some(1i128 *((%6as i128)+ (0i128))). unwrap_or (0i128))`
               %13 := 0 outside %37..%38
-              %39 = passive int `((%5<%6)as i128)* 1i128 *((%5as i128)+ (0i128))`
-              %40 = passive int `((%5<%6)as i128)* 1i128 *((%6as i128)+ (0i128))`
+              %39 = passive int `((%5<%6). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
+              %40 = passive int `((%5<%6). then_some(1i128 *((%6as i128)+ (0i128))). unwrap_or (0i128))`
               %14 := 0 outside %39..%40
               ret %2, %13, %14
         "#]],

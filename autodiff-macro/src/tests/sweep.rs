@@ -191,8 +191,8 @@ fn grad_of_for_tapes_only_overwritten_values() {
                 %31 := %23
                 %12 += %24
               }
-              %28 = passive int `((%5<%6)as i128)* 1i128 *((%5as i128)+ (0i128))`
-              %29 = passive int `((%5<%6)as i128)* 1i128 *((%6as i128)+ (0i128))`
+              %28 = passive int `((%5<%6). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
+              %29 = passive int `((%5<%6). then_some(1i128 *((%6as i128)+ (0i128))). unwrap_or (0i128))`
               %11 := 0 outside %28..%29
               ret %2, %11, %12
         "#]],
@@ -325,8 +325,8 @@ fn grad_of_loop_recomputes_instead_of_taping() {
                 %31 = copy %38
                 store %12[%6] = %31
               }
-              %34 = passive int `((%4<%5)as i128)* 1i128 *((%4as i128)+ (0i128))`
-              %35 = passive int `((%4<%5)as i128)* 1i128 *((%5as i128)+ (0i128))`
+              %34 = passive int `((%4<%5). then_some(1i128 *((%4as i128)+ (0i128))). unwrap_or (0i128))`
+              %35 = passive int `((%4<%5). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
               %12 := 0 outside %34..%35
               ret %1, %12
         "#]],

@@ -68,8 +68,8 @@ fn tidy_makes_loop_adjoints_values_of_the_reverse_trip() {
                 %56 := %47
                 %19 += %48
               }
-              %53 = passive int `((%5<%6)as i128)* 1i128 *((%5as i128)+ (0i128))`
-              %54 = passive int `((%5<%6)as i128)* 1i128 *((%6as i128)+ (0i128))`
+              %53 = passive int `((%5<%6). then_some(1i128 *((%5as i128)+ (0i128))). unwrap_or (0i128))`
+              %54 = passive int `((%5<%6). then_some(1i128 *((%6as i128)+ (0i128))). unwrap_or (0i128))`
               %18 := 0 outside %53..%54
               ret %2, %18, %19
         "#]],
