@@ -46,6 +46,10 @@ mod vector;
 // methods under `wrt(self)`, from a fifth random stream.
 #[path = "build/structs.rs"]
 mod structs;
+// A log-sum-exp block, whose max the macro leaves out of the sweep when
+// the value does not depend on it, from a sixth random stream.
+#[path = "build/shift.rs"]
+mod shift;
 
 use autodiff_difftest_harness::ops::METHODS;
 use autodiff_difftest_harness::{Config, Coverage};
@@ -171,6 +175,7 @@ const EXCLUDABLE: &[&str] = &[
     "ln_sqrt",
     "abs",
     "max_min",
+    "log_sum_exp",
     "powi",
     "sum",
     "continue",
@@ -547,6 +552,8 @@ struct Gen {
     rng2_depth: usize,
     /// The constructs of issue 15 and their random stream (`everyday.rs`).
     every: everyday::State,
+    /// The random stream of the log-sum-exp block (`shift.rs`).
+    shift_rng: fastrand::Rng,
 }
 
 /// Function `index`, and the generator as it ends (its scope is the
@@ -575,6 +582,9 @@ fn generate(seed: u64, index: usize, exclude: &BTreeSet<String>) -> (Function, G
         rng2_depth: 0,
         every: everyday::State::new(splitmix(
             seed ^ splitmix(index as u64) ^ 0x15_E7_E2_7D_A7_15_00_03,
+        )),
+        shift_rng: fastrand::Rng::with_seed(splitmix(
+            seed ^ splitmix(index as u64) ^ 0x10_65_00_E7_50_F7_0A_06,
         )),
     };
     let mut params = g.params();
@@ -1631,6 +1641,7 @@ impl Gen {
         let mut out = self.old_stmt();
         out.extend(self.new_stmt());
         out.extend(self.everyday_stmt());
+        out.extend(self.log_sum_exp());
         // (only struct functions have matrices)
         out.extend(self.row_let());
         out
@@ -3565,6 +3576,10 @@ const REQUIRED: &[&str] = &[
     "horner",
     "running_max",
     "running_min",
+    "lse",
+    "lse_softmax_loss",
+    "lse_without_max",
+    "lse_times_max",
     "product",
     "assign_squashed",
     "local_array_zeros",
