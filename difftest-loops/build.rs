@@ -60,7 +60,9 @@ use std::path::Path;
 const CONFIG: Config = Config {
     name: "difftest-loops",
     env_prefix: "AUTODIFF_DIFFTEST_LOOPS",
-    default_n: 500,
+    // The quick test command; `AUTODIFF_HEAVY=1` (CI) runs `heavy_n`.
+    default_n: 40,
+    heavy_n: 500,
     default_seed: 0x100D_D1FF_7E57_0001,
     default_exclude: DEFAULT_EXCLUDE,
     // Test binaries `tests/loops_<s>.rs`, compiled in parallel.

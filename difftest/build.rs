@@ -65,7 +65,9 @@ use std::path::Path;
 const CONFIG: Config = Config {
     name: "difftest",
     env_prefix: "AUTODIFF_DIFFTEST",
-    default_n: 500,
+    // The quick test command; `AUTODIFF_HEAVY=1` (CI) runs `heavy_n`.
+    default_n: 40,
+    heavy_n: 500,
     default_seed: 0x00D1_FF7E_5700_0001,
     // `f64::from(k)` of an integer: `#[grad]` rejects it ("`from` has no
     // known derivative") though `k as f64` works; `AUTODIFF_DIFFTEST_EXCLUDE=`

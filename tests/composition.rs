@@ -5,7 +5,7 @@
 // Some functions here are called only through their generated gradient.
 #![allow(dead_code, clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::{check_gradient, grad};
 use common::check;

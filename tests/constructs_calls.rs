@@ -12,7 +12,7 @@
 // `&tail[..]` is the full-range sub-slice under test.
 #![allow(dead_code, clippy::needless_range_loop, clippy::redundant_slicing)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::check;

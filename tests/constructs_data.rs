@@ -9,7 +9,7 @@
 #![deny(warnings)]
 #![allow(dead_code, clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::{check, close};

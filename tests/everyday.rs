@@ -9,7 +9,7 @@
 // `'outer: loop { for … { break 'outer v; } break w; }` is the form tested.
 #![allow(dead_code, clippy::needless_range_loop, clippy::never_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::check;

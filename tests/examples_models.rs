@@ -7,7 +7,7 @@
 // The models index several arrays with one index, as numeric code does.
 #![allow(clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 #[path = "../examples/common/models.rs"]
 mod models;

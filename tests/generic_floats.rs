@@ -5,7 +5,7 @@
 // Index loops are how numeric code is written, and what #[grad] reads.
 #![allow(clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use num_traits::Float;
@@ -120,6 +120,19 @@ fn literals_round_once_to_f32() {
     assert_eq!(tenth(1.0f32), 0.1f32);
     assert_eq!(tenth_grad(1.0f32), (0.1f32, 0.1f32));
     assert_eq!(tenth_grad(1.0f64), (0.1f64, 0.1f64));
+}
+
+/// A literal past the float type's range is the infinity `T::from` gives
+/// at run time (issue 23: `1e39` at `f32` made the expansion panic).
+#[test]
+fn a_literal_past_the_range_is_infinite() {
+    #[grad]
+    fn big<T: Float>(x: T) -> T {
+        x * T::from(1e39).unwrap()
+    }
+    assert_eq!(big(1.0f32), f32::INFINITY);
+    assert_eq!(big_grad(1.0f32), (f32::INFINITY, f32::INFINITY));
+    assert_eq!(big_grad(2.0f64), (big(2.0f64), 1e39));
 }
 
 /// Forward mode and Hessians of a generic function, at both types.

@@ -6,7 +6,7 @@
 // and loops index several arrays at once, as numeric code does.
 #![allow(dead_code, clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::{check, fd};
@@ -34,6 +34,31 @@ fn dot_product_of_slices() {
     assert_eq!(v, 32.0);
     assert_eq!(dx, vec![4.0, 5.0, 6.0]);
     assert_eq!(dy, vec![1.0, 2.0, 3.0]);
+}
+
+/// Neighbouring reads: `x[i + 3]` is carried from trip to trip, `x[i + 9]`
+/// is past the eight values a gradient carries and is added to the
+/// gradient where it is read (issue 23: `x[i + k]` once asked for `k`
+/// carried values, 2³² of them at `k = 4294967296`).
+#[grad]
+fn far_neighbours(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 9 {
+        let a = x[i + 9] - x[i] * x[i];
+        s += a * a + x[i + 3] * x[i];
+    }
+    s
+}
+
+#[test]
+fn neighbouring_reads_near_and_far() {
+    let x: Vec<f64> = (0..14).map(|k| (k as f64 * 0.7).sin()).collect();
+    let (v, g) = far_neighbours_grad(&x);
+    assert_eq!(v, far_neighbours(&x));
+    check_flat(&|x| far_neighbours(x), v, &g, &x);
+    let mut into = vec![f64::NAN; x.len()];
+    assert_eq!(far_neighbours_grad_into(&x, &mut into), v);
+    assert_eq!(into, g);
 }
 
 #[grad]

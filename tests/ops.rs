@@ -6,7 +6,7 @@
 // and loops index several arrays at once, as numeric code does.
 #![allow(dead_code, clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::check;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::check;

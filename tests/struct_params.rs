@@ -5,7 +5,7 @@
 // Index loops are how numeric code is written, and what #[grad] reads.
 #![allow(clippy::needless_range_loop)]
 
-mod common;
+use crate::common;
 
 use autodiff_core::{Differentiable, grad};
 

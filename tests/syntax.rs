@@ -12,7 +12,7 @@
     clippy::needless_return
 )]
 
-mod common;
+use crate::common;
 
 use autodiff_core::grad;
 use common::check;

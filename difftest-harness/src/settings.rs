@@ -36,8 +36,11 @@ pub struct Config {
     /// Prefix of the environment variables (`"AUTODIFF_DIFFTEST"`): `_N`,
     /// `_FIRST`, `_SEED`, `_EXCLUDE`, `_NO_MACRO`.
     pub env_prefix: &'static str,
-    /// Number of functions when `_N` is unset.
+    /// Number of functions when `_N` is unset: the quick test command's.
     pub default_n: usize,
+    /// Number of functions when `_N` is unset and `AUTODIFF_HEAVY=1`: the
+    /// heavy command's (README, "Tests").
+    pub heavy_n: usize,
     /// Seed when `_SEED` is unset.
     pub default_seed: u64,
     /// Left out when `_EXCLUDE` is unset (set, even to the empty string, it
@@ -70,7 +73,7 @@ pub struct Settings {
 impl Config {
     /// Reads the environment variables (`<prefix>_N`, `_FIRST`, `_SEED`,
     /// `_EXCLUDE`: comma-separated, each one of `excludable`,
-    /// `_NO_MACRO=1`) and tells cargo to re-run the build script when one
+    /// `_NO_MACRO=1`, and `AUTODIFF_HEAVY=1` for [`Config::heavy_n`]) and tells cargo to re-run the build script when one
     /// changes. Panics, failing the build, on a malformed value.
     ///
     /// ```
@@ -79,14 +82,16 @@ impl Config {
     /// let config = Config {
     ///     name: "example",
     ///     env_prefix: "AUTODIFF_HARNESS_DOCTEST",
-    ///     default_n: 500,
+    ///     default_n: 40,
+    ///     heavy_n: 500,
     ///     default_seed: 7,
     ///     default_exclude: &["while"],
     ///     shards: 4,
     ///     part_size: 200,
     /// };
     /// let s = config.read_env(&["while", "for"]);
-    /// assert_eq!((s.n, s.first, s.seed, s.no_macro), (500, 0, 7, false));
+    /// let n = if std::env::var("AUTODIFF_HEAVY").is_ok_and(|v| v == "1") { 500 } else { 40 };
+    /// assert_eq!((s.n, s.first, s.seed, s.no_macro), (n, 0, 7, false));
     /// assert!(s.exclude.contains("while"));
     /// ```
     pub fn read_env(self, excludable: &[&str]) -> Settings {
@@ -104,7 +109,9 @@ impl Config {
                     .unwrap_or_else(|_| panic!("{name} must be a number"))
             })
         };
-        let n = number("N", self.default_n);
+        println!("cargo:rerun-if-env-changed=AUTODIFF_HEAVY");
+        let heavy = std::env::var("AUTODIFF_HEAVY").is_ok_and(|v| v == "1");
+        let n = number("N", if heavy { self.heavy_n } else { self.default_n });
         let first = number("FIRST", 0);
         let (name, value) = var("SEED");
         let seed = value.map_or(self.default_seed, |s| {

@@ -6,12 +6,31 @@
 //!
 //! The mutations are made at the token level and printed back to text, so
 //! every token of a mutated input has a real span. The number of cases is
-//! `AUTODIFF_FUZZ_CASES` (default 10 000), the seed `AUTODIFF_FUZZ_SEED`;
-//! `AUTODIFF_FUZZ_ONLY=a|b` keeps the corpus functions whose source
-//! contains `a` or `b`.
+//! `AUTODIFF_FUZZ_CASES` (default 2 000; 10 000 under `AUTODIFF_HEAVY=1`),
+//! the seed `AUTODIFF_FUZZ_SEED`; `AUTODIFF_FUZZ_ONLY=a|b` keeps the corpus
+//! functions whose source contains `a` or `b`.
+//!
+//! Every expansion also keeps to a deterministic budget: its output has at
+//! most [`TOKEN_FACTOR`] tokens per input token (the input counted as at
+//! least [`TOKEN_FLOOR`] tokens, the fixed cost of the generated
+//! signatures and docs), and it holds at most [`ALLOC_BUDGET`] bytes at
+//! once (a counting allocator, `tests/alloc.rs`). Wall-clock time is only a
+//! hang guard: an input still expanding after [`HANG_GUARD`] stops the
+//! test with that input.
 
+use super::alloc;
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+/// Output tokens per input token an expansion may produce.
+const TOKEN_FACTOR: usize = 150;
+/// The least an input counts for in [`TOKEN_FACTOR`]'s budget.
+const TOKEN_FLOOR: usize = 40;
+/// Bytes one expansion may hold at once.
+const ALLOC_BUDGET: usize = 64 << 20;
+/// How long one expansion may run before the test stops with its input.
+const HANG_GUARD: Duration = Duration::from_secs(30);
 
 /// The `#[grad]` functions of the repository's tests, examples and README:
 /// `(attribute arguments, the function's source)`.
@@ -23,7 +42,7 @@ fn corpus() -> Vec<(String, String)> {
         .map(|d| root.join(d))
         .collect();
     // The UI tests: every input the macro rejects.
-    if let Ok(entries) = std::fs::read_dir(root.join("tests/ui")) {
+    if let Ok(entries) = std::fs::read_dir(root.join("ui-tests/tests/ui")) {
         dirs.extend(entries.flatten().map(|e| e.path()));
     }
     for dir in dirs {
@@ -178,6 +197,16 @@ const PIECES: &[&str] = &[
     "(x, y)",
     "[x; 3]",
     "println!(\"{}\", x)",
+    // Integers and floats past every range (issue 23's findings).
+    "4294967296u32",
+    "4294967295",
+    "18446744073709551615usize",
+    "170141183460469231731687303715884105727",
+    "1e309",
+    "12345678901234567890123456789012345678901234",
+    "T::from(1e309).unwrap()",
+    "[i + 4294967296]",
+    "[4294967295]",
     "|v| v",
     "_",
     "NAN",
@@ -283,13 +312,52 @@ fn generate(rng: &mut fastrand::Rng) -> String {
             1 => body.push_str(&format!(
                 "let mut v{k} = 0.0; for w in s.iter() {{ v{k} += w * {e}; }}"
             )),
+            2 if rng.u8(..3) == 0 => {
+                // Neighbouring reads, at offsets up to past every integer
+                // type, in a loop or through `chunks_exact`.
+                let off = HUGE[rng.usize(..HUGE.len())];
+                if rng.bool() {
+                    body.push_str(&format!(
+                        "let mut v{k} = 0.0; for i in 0..s.len() {{ v{k} += s[i + {off}] * s[i] * {e}; }}"
+                    ));
+                } else {
+                    body.push_str(&format!(
+                        "let mut v{k} = 0.0; for ch in s.chunks_exact(2) {{ v{k} += ch[{off}] * ch[0] * {e}; }}"
+                    ));
+                }
+            }
             _ => body.push_str(&format!("let v{k} = {e};")),
         }
         vars.push(format!("v{k}"));
     }
     let tail = expr(rng, &vars, 2);
+    if rng.u8(..8) == 0 {
+        // Generic over the float type, with a literal that may overflow it.
+        let lit = [
+            "1e309",
+            "1e39",
+            "0.5",
+            "12345678901234567890123456789012345678901234",
+        ][rng.usize(..4)];
+        let body = body.replace("0.0", "T::zero()");
+        return format!(
+            "fn f<T: Float>(x: T, y: T, s: &[T]) -> T {{ {body} ({tail}) * T::from({lit}).unwrap() }}"
+        );
+    }
     format!("fn f(x: f64, y: f64, s: &[f64]) -> f64 {{ {body} {tail} }}")
 }
+
+/// Offsets of neighbouring reads: small, past a carry's reach, and past
+/// every integer type.
+const HUGE: &[&str] = &[
+    "1",
+    "7",
+    "100",
+    "4294967295",
+    "4294967296u32",
+    "18446744073709551615",
+    "170141183460469231731687303715884105727",
+];
 
 /// The byte range of a token stream's spans.
 fn range(tokens: &TokenStream) -> Option<(usize, usize)> {
@@ -339,10 +407,17 @@ fn check(args: &str, src: &str) -> Result<bool, String> {
         return Ok(false);
     };
     let args_range = range(&args_tokens);
-    let out = catch_unwind(AssertUnwindSafe(|| {
-        crate::expand::expand(args_tokens.clone(), input.clone())
-    }))
-    .map_err(|e| {
+    let shown = format!("#[grad({args})] {src}");
+    alloc::set_current(&shown);
+    let me = std::thread::current().id();
+    watch().insert(me, (Instant::now(), shown));
+    let (out, held) = alloc::measure(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            crate::expand::expand(args_tokens.clone(), input.clone())
+        }))
+    });
+    watch().remove(&me);
+    let out = out.map_err(|e| {
         let what = e
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -352,6 +427,24 @@ fn check(args: &str, src: &str) -> Result<bool, String> {
     })?;
     syn::parse2::<syn::File>(out.clone())
         .map_err(|e| format!("the output does not parse ({e}): {out}"))?;
+    let (n_in, n_out) = (count(&input) + count(&args_tokens), count(&out));
+    if n_out > TOKEN_FACTOR * n_in.max(TOKEN_FLOOR) {
+        return Err(format!(
+            "the output has {n_out} tokens for {n_in} of input, over {TOKEN_FACTOR} per input token"
+        ));
+    }
+    if held > ALLOC_BUDGET {
+        return Err(format!(
+            "the expansion held {held} bytes at once, over the budget of {ALLOC_BUDGET}"
+        ));
+    }
+    let mut most = MOST.lock().unwrap_or_else(|e| e.into_inner());
+    let r = n_out as f64 / n_in.max(TOKEN_FLOOR) as f64;
+    if r > most.0 && std::env::var("AUTODIFF_FUZZ_WORST").is_ok() {
+        eprintln!("worst so far {r:.1} ({n_in} -> {n_out}): #[grad({args})] {src}");
+    }
+    most.0 = most.0.max(r);
+    most.1 = most.1.max(held);
     let mut spans = Vec::new();
     error_spans(&out, &mut spans);
     for s in spans {
@@ -366,6 +459,52 @@ fn check(args: &str, src: &str) -> Result<bool, String> {
     Ok(true)
 }
 
+/// Tokens in a stream, a group counting as one beside its contents.
+fn count(tokens: &TokenStream) -> usize {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => 1 + count(&g.stream()),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The most output tokens per input token, and bytes held, seen so far.
+static MOST: std::sync::Mutex<(f64, usize)> = std::sync::Mutex::new((0.0, 0));
+
+/// The expansions under way: when each started, and its input.
+type Watch = std::collections::HashMap<std::thread::ThreadId, (Instant, String)>;
+
+fn watch() -> std::sync::MutexGuard<'static, Watch> {
+    static WATCH: std::sync::OnceLock<std::sync::Mutex<Watch>> = std::sync::OnceLock::new();
+    WATCH
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// The hang guard: a thread that stops the process, naming the input, when
+/// one expansion has run for [`HANG_GUARD`].
+fn start_hang_guard() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::thread::spawn(|| {
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                if let Some((t, input)) = watch().values().find(|(t, _)| t.elapsed() > HANG_GUARD) {
+                    eprintln!(
+                        "an expansion has run for {:.1?}, over {HANG_GUARD:?}; its input:\n{input}",
+                        t.elapsed()
+                    );
+                    std::process::exit(101);
+                }
+            }
+        });
+    });
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -375,7 +514,10 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[test]
 fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
-    let cases = env_number("AUTODIFF_FUZZ_CASES", 10_000);
+    start_hang_guard();
+    let heavy = std::env::var("AUTODIFF_HEAVY").is_ok_and(|v| v == "1");
+    let cases = env_number("AUTODIFF_FUZZ_CASES", if heavy { 10_000 } else { 2_000 });
+    let began = Instant::now();
     let seed = env_number("AUTODIFF_FUZZ_SEED", 0x5eed);
     let mut corpus = corpus();
     // `AUTODIFF_FUZZ_ONLY=a|b`: only the functions whose source contains
@@ -394,6 +536,49 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
     for (args, src) in &corpus {
         check(args, src).unwrap_or_else(|e| panic!("{src}\n{e}"));
     }
+    // `AUTODIFF_FUZZ_THREADS` threads share the cases; thread `t` draws
+    // from the seed `seed + t` (thread 0 from `seed` itself).
+    let threads = env_number("AUTODIFF_FUZZ_THREADS", 1).max(1);
+    let corpus = &corpus;
+    let results: Vec<(u64, Vec<String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let share = cases / threads + u64::from(t < cases % threads);
+                scope.spawn(move || fuzz(corpus, seed.wrapping_add(t), share))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a fuzzing thread"))
+            .collect()
+    });
+    let expanded: u64 = results.iter().map(|r| r.0).sum();
+    let failures: Vec<String> = results.into_iter().flat_map(|r| r.1).collect();
+    assert!(
+        expanded >= cases,
+        "only {expanded} of {cases} inputs were items"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing inputs (seed {seed}):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let most = *MOST.lock().unwrap_or_else(|e| e.into_inner());
+    println!(
+        "robustness: {expanded} inputs expanded in {:.1?}, seed {seed}, corpus of {} functions; \
+         most output tokens per input token {:.1} (budget {TOKEN_FACTOR}), most bytes held {} (budget {ALLOC_BUDGET})",
+        began.elapsed(),
+        corpus.len(),
+        most.0,
+        most.1,
+    );
+}
+
+/// Expands `cases` inputs drawn from `seed`: mutations of the corpus and
+/// generated functions. Returns how many expanded and the failures (at
+/// most five).
+fn fuzz(corpus: &[(String, String)], seed: u64, cases: u64) -> (u64, Vec<String>) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut failures = Vec::new();
     let mut expanded = 0;
@@ -415,30 +600,24 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
         // Printed and parsed back: every token has a real span.
         let src = tokens.to_string();
         match check(&args, &src) {
-            Ok(true) => expanded += 1,
+            Ok(true) => {
+                expanded += 1;
+                if expanded % 100_000 == 0 {
+                    eprintln!("robustness: seed {seed}, {expanded} of {cases} inputs expanded");
+                }
+            }
             Ok(false) => {}
             Err(e) => {
-                failures.push(format!("case {case}: #[grad({args})] {src}\n  {e}"));
+                failures.push(format!(
+                    "seed {seed}, case {case}: #[grad({args})] {src}\n  {e}"
+                ));
                 if failures.len() >= 5 {
                     break;
                 }
             }
         }
     }
-    assert!(
-        expanded >= cases,
-        "only {expanded} of {cases} inputs were items"
-    );
-    assert!(
-        failures.is_empty(),
-        "{} failing inputs (seed {seed}):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    println!(
-        "robustness: {expanded} inputs expanded, seed {seed}, corpus of {} functions",
-        corpus.len()
-    );
+    (expanded, failures)
 }
 
 /// Inputs the long runs (1 000 000 cases) found: a raw identifier used as a
@@ -469,5 +648,62 @@ fn the_long_runs_findings_expand() {
         ("", "fn f(x: f64) -> [f64; N + 1] { [x; N + 1] }"),
     ] {
         assert_eq!(check(args, src), Ok(true), "{src}");
+    }
+}
+
+/// Issue 23's findings: neighbouring reads at offsets far apart asked for
+/// one carried value per element between them (`x[i + 4294967296u32]`:
+/// 2³² values, rustc killed; `x[i + k]` grew with `k`), and a generic
+/// function's literal past its float type panicked (`1e309`). Each now
+/// expands within the budget, and the output stays the same size whatever
+/// the offset.
+#[test]
+fn huge_offsets_and_overflowing_literals_expand_within_budget() {
+    let size = |src: &str| {
+        assert_eq!(check("", src), Ok(true), "{src}");
+        count(&crate::expand::expand(
+            TokenStream::new(),
+            src.parse().expect("tokens"),
+        ))
+    };
+    let shifted = |k: &str| {
+        format!(
+            "fn f(x: &[f64]) -> f64 {{ let mut s = 0.0; for i in 0..x.len() - 1 {{ let a = x[i + {k}] - x[i] * x[i]; s += a * a; }} s }}"
+        )
+    };
+    // A few tokens apart at most (a literal's suffix), not `k` apart.
+    let small = size(&shifted("100"));
+    for k in [
+        "1000",
+        "10000",
+        "4294967295",
+        "4294967296u32",
+        "9223372036854775807",
+    ] {
+        let n = size(&shifted(k));
+        assert!(
+            n <= small + 16,
+            "x[i + {k}]: {n} tokens, {small} at x[i + 100]"
+        );
+    }
+    let chunks = |k: &str| {
+        format!(
+            "fn f(x: &[f64]) -> f64 {{ let mut s = 0.0; for ch in x.chunks_exact(2) {{ s += ch[{k}] * ch[0]; }} s }}"
+        )
+    };
+    let (big, small) = (size(&chunks("4294967295")), size(&chunks("1000")));
+    assert!(
+        big <= small + 16,
+        "ch[4294967295]: {big} tokens, {small} at ch[1000]"
+    );
+    for lit in [
+        "1e309",
+        "1e39",
+        "12345678901234567890123456789012345678901234.0",
+    ] {
+        let src = format!(
+            "fn f<T: Float>(x: T) -> T {{ x * T::from({lit}).unwrap() + T::from(-{lit}).unwrap() }}"
+        );
+        assert_eq!(check("", &src), Ok(true), "{src}");
     }
 }

@@ -8,6 +8,7 @@ use crate::ir::Func;
 use crate::{lower, reverse, simplify};
 use expect_test::Expect;
 
+mod alloc;
 mod codegen;
 mod everyday;
 mod graph;

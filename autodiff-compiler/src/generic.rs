@@ -254,16 +254,23 @@ impl Literals<'_> {
             syn::Lit::Int(i) => i.base10_parse::<i64>().ok()? as f64,
             _ => return None,
         };
-        let text = if self.float == "f32" {
+        let (text, infinite) = if self.float == "f32" {
             // The literal's own decimal text parsed as `f32` is rounded once.
             let exact: f32 = match lit {
                 syn::Lit::Float(f) => f.base10_parse().ok()?,
                 _ => value as f32,
             };
-            format!("{exact:?}")
+            (format!("{exact:?}"), exact.is_infinite())
         } else {
-            format!("{value:?}")
+            (format!("{value:?}"), value.is_infinite())
         };
+        if infinite {
+            // A literal past the type's range (`1e309`, or `1e39` at `f32`):
+            // the infinity `T::from` gives at run time (`num_traits` casts
+            // float to float with `as`). A literal is never negative here.
+            let float = Ident::new(self.float, span);
+            return Some(syn::parse_quote_spanned!(span=> #float::INFINITY));
+        }
         let lit = syn::LitFloat::new(&text, span);
         Some(syn::parse_quote_spanned!(span=> #lit))
     }

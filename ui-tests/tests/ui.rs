@@ -1,6 +1,6 @@
 //! Every compile error of `#[grad]`, one problem per file, with its expected
 //! message and span (`tests/ui/<category>/<problem>.stderr`). Regenerate with
-//! `TRYBUILD=overwrite cargo test --test ui` and review the diff.
+//! `TRYBUILD=overwrite cargo test -p autodiff-ui-tests` and review the diff.
 
 #[test]
 fn ui() {

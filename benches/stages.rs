@@ -6,60 +6,16 @@
 //! does not disturb).
 //!
 //! ```text
-//! cargo bench -p autodiff-macro --bench stages -- 1000 2000 4000
-//! SHAPE=match REPS=1 cargo bench -p autodiff-macro --bench stages -- 1000
-//! SHAPE=loop DUMP=1 cargo bench -p autodiff-macro --bench stages -- 3   # the expansion
+//! cargo bench --bench stages -- 1000 2000 4000
+//! SHAPE=match REPS=1 cargo bench --bench stages -- 1000
+//! SHAPE=loop DUMP=1 cargo bench --bench stages -- 3   # the expansion
 //! ```
 //!
 //! Shapes (`SHAPE`): `loop` (statements in one loop body, the default),
 //! `straight`, `methods` (a chain of float methods), `match` (arms),
 //! `branches` (an `else if` chain).
 
-#![allow(dead_code)]
-
-#[path = "../src/analysis.rs"]
-mod analysis;
-#[path = "../src/args.rs"]
-mod args;
-#[path = "../src/ast.rs"]
-mod ast;
-#[path = "../src/codegen/mod.rs"]
-mod codegen;
-#[path = "../src/ctxt.rs"]
-mod ctxt;
-#[path = "../src/derive.rs"]
-mod derive;
-#[path = "../src/expand.rs"]
-mod expand;
-#[path = "../src/fallback.rs"]
-mod fallback;
-#[path = "../src/forward.rs"]
-mod forward;
-#[path = "../src/generic.rs"]
-mod generic;
-#[path = "../src/graph.rs"]
-mod graph;
-#[path = "../src/ir.rs"]
-mod ir;
-#[path = "../src/lower/mod.rs"]
-mod lower;
-#[path = "../src/op.rs"]
-mod op;
-#[path = "../src/print.rs"]
-mod print;
-#[path = "../src/reverse/mod.rs"]
-mod reverse;
-#[path = "../src/rules.rs"]
-mod rules;
-#[path = "../src/simplify.rs"]
-mod simplify;
-#[path = "../src/structs.rs"]
-mod structs;
-#[path = "../src/tidy.rs"]
-mod tidy;
-#[path = "../src/vector.rs"]
-mod vector;
-
+use autodiff_compiler::{args, ast, codegen, ctxt, expand, lower, reverse, simplify};
 use proc_macro2::TokenStream;
 use std::time::Instant;
 

@@ -26,6 +26,12 @@ use crate::op::Op;
 use proc_macro2::{Delimiter, TokenTree};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// The most values a gradient carries from one trip to the next, per class
+/// of elements: reads `x[i]` to `x[i + MAX_CARRIED]` are carried, wider
+/// spreads are stored with `+=` as they are made. This bounds the expansion
+/// whatever the offsets (`x[i + 4294967296]` once asked for 2³² carries).
+const MAX_CARRIED: usize = 8;
+
 /// An integer `coef · i + off` of a loop variable `i`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Affine {
@@ -395,13 +401,28 @@ fn carry(
     for w in &writes {
         classes.entry(w.off.rem_euclid(a)).or_default().push(w);
     }
+    // Offsets far apart (`x[i]` and `x[i + 1000]`) would need a carry per
+    // element between them: such a gradient keeps its `+=` writes, which
+    // read the element again.
+    let spread = |ws: &Vec<&Write>| {
+        let m = |w: &&Write| w.off.div_euclid(a);
+        let lo = ws.iter().map(m).min().expect("a write");
+        let hi = ws.iter().map(m).max().expect("a write");
+        hi.checked_sub(lo)
+    };
+    if classes
+        .values()
+        .any(|ws| spread(ws).is_none_or(|d| d >= MAX_CARRIED as i64))
+    {
+        return;
+    }
     let dir: i64 = if lp.rev { -1 } else { 1 };
     let span = func.span(g);
     // New statements, by the position they go after; positions removed.
     let mut inserts: BTreeMap<usize, Vec<Stmt>> = BTreeMap::new();
     let mut removed = HashSet::new();
     for (r, ws) in &classes {
-        let m = |w: &Write| (w.off - r) / a;
+        let m = |w: &Write| w.off.div_euclid(a);
         let (lo, hi) = ws.iter().fold((i64::MAX, i64::MIN), |(lo, hi), w| {
             (lo.min(m(w)), hi.max(m(w)))
         });

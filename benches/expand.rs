@@ -1,55 +1,9 @@
 //! Expansion time of `#[grad]`: the whole pipeline (parse, lower, reverse,
 //! simplify, codegen) on functions of growing size, to show that it grows
-//! linearly. Run with `cargo bench -p autodiff-macro --bench expand`.
-//!
-//! A proc-macro crate exports nothing but its macros, so this benchmark
-//! compiles the compiler's modules into itself (the same list as `lib.rs`).
+//! linearly. Run with `cargo bench --bench expand`.
+//! It calls the compiler library (`autodiff-compiler`) that the macro wraps.
 
-#![allow(dead_code)]
-
-#[path = "../src/analysis.rs"]
-mod analysis;
-#[path = "../src/args.rs"]
-mod args;
-#[path = "../src/ast.rs"]
-mod ast;
-#[path = "../src/codegen/mod.rs"]
-mod codegen;
-#[path = "../src/ctxt.rs"]
-mod ctxt;
-#[path = "../src/derive.rs"]
-mod derive;
-#[path = "../src/expand.rs"]
-mod expand;
-#[path = "../src/fallback.rs"]
-mod fallback;
-#[path = "../src/forward.rs"]
-mod forward;
-#[path = "../src/generic.rs"]
-mod generic;
-#[path = "../src/graph.rs"]
-mod graph;
-#[path = "../src/ir.rs"]
-mod ir;
-#[path = "../src/lower/mod.rs"]
-mod lower;
-#[path = "../src/op.rs"]
-mod op;
-#[path = "../src/print.rs"]
-mod print;
-#[path = "../src/reverse/mod.rs"]
-mod reverse;
-#[path = "../src/rules.rs"]
-mod rules;
-#[path = "../src/simplify.rs"]
-mod simplify;
-#[path = "../src/structs.rs"]
-mod structs;
-#[path = "../src/tidy.rs"]
-mod tidy;
-#[path = "../src/vector.rs"]
-mod vector;
-
+use autodiff_compiler::expand;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use proc_macro2::TokenStream;
 use std::hint::black_box;
