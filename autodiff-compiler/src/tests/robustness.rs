@@ -7,7 +7,8 @@
 //! The mutations are made at the token level and printed back to text, so
 //! every token of a mutated input has a real span. The number of cases is
 //! `AUTODIFF_FUZZ_CASES` (default 2 000; 10 000 under `AUTODIFF_HEAVY=1`),
-//! the seed `AUTODIFF_FUZZ_SEED`; `AUTODIFF_FUZZ_ONLY=a|b` keeps the corpus
+//! shared by `AUTODIFF_FUZZ_THREADS` threads (default: one per core); the
+//! seed is `AUTODIFF_FUZZ_SEED`; `AUTODIFF_FUZZ_ONLY=a|b` keeps the corpus
 //! functions whose source contains `a` or `b`.
 //!
 //! Every expansion also keeps to a deterministic budget: its output has at
@@ -536,9 +537,11 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
     for (args, src) in &corpus {
         check(args, src).unwrap_or_else(|e| panic!("{src}\n{e}"));
     }
-    // `AUTODIFF_FUZZ_THREADS` threads share the cases; thread `t` draws
-    // from the seed `seed + t` (thread 0 from `seed` itself).
-    let threads = env_number("AUTODIFF_FUZZ_THREADS", 1).max(1);
+    // `AUTODIFF_FUZZ_THREADS` threads (default: one per core) share the
+    // cases; thread `t` draws from the seed `seed + t` (thread 0 from
+    // `seed` itself).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let threads = env_number("AUTODIFF_FUZZ_THREADS", cores).max(1);
     let corpus = &corpus;
     let results: Vec<(u64, Vec<String>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -696,6 +699,25 @@ fn huge_offsets_and_overflowing_literals_expand_within_budget() {
         big <= small + 16,
         "ch[4294967295]: {big} tokens, {small} at ch[1000]"
     );
+    // Constant indices of any size, into arrays, slices and rows: within
+    // the budget (`check` enforces it), the same size as a small index.
+    for (big, small) in [
+        (
+            "fn f(x: [f64; 3]) -> f64 { x[4294967295] * x[0] }",
+            "fn f(x: [f64; 3]) -> f64 { x[2] * x[0] }",
+        ),
+        (
+            "fn f(x: &[f64]) -> f64 { x[18446744073709551615] * x[0] }",
+            "fn f(x: &[f64]) -> f64 { x[2] * x[0] }",
+        ),
+        (
+            "fn f(x: [[f64; 2]; 2]) -> f64 { x[4294967296][0] * x[0][1] }",
+            "fn f(x: [[f64; 2]; 2]) -> f64 { x[1][0] * x[0][1] }",
+        ),
+    ] {
+        let (big_n, small_n) = (size(big), size(small));
+        assert!(big_n <= small_n + 16, "{big}: {big_n} tokens, {small_n} with a small index");
+    }
     for lit in [
         "1e309",
         "1e39",
