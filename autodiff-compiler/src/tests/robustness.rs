@@ -716,7 +716,10 @@ fn huge_offsets_and_overflowing_literals_expand_within_budget() {
         ),
     ] {
         let (big_n, small_n) = (size(big), size(small));
-        assert!(big_n <= small_n + 16, "{big}: {big_n} tokens, {small_n} with a small index");
+        assert!(
+            big_n <= small_n + 16,
+            "{big}: {big_n} tokens, {small_n} with a small index"
+        );
     }
     for lit in [
         "1e309",
