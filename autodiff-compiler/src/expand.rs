@@ -32,6 +32,7 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     // Generic over the float type: one expansion per float type.
     if args_ok && let Some(t) = crate::generic::float_param(&item) {
+        cx.check().expect("the arguments parsed");
         return crate::generic::expand(&args, &item, t);
     }
     expand_item(cx, &item, &args, args_ok).0

@@ -79,11 +79,11 @@ pub fn output(item: &ItemFn) -> Option<Output> {
 // Output: `f`, `__ad_weighted_f(x, __ad_w) -> f64` with its `_grad`, and
 //         `f_vjp(x, w) -> ([f64; 2], [f64; 2])`, `f_jacobian(x) -> ([f64; 2], [[f64; 2]; 2])`
 pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
-    let cx = Ctxt::default();
     let mut args = match syn::parse2::<Args>(args) {
         Ok(a) => a,
         Err(e) => return crate::fallback::expand(item.to_token_stream(), e),
     };
+    let cx = Ctxt::default();
     for (name, given) in [("graph", &args.graph), ("hessian", &args.hessian)] {
         if let Some(id) = given {
             cx.error_spanned_by(
@@ -170,7 +170,10 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         #helper_out
     };
     let cx = Ctxt::default();
-    let Some(sig) = Sig::from_syn(&cx, &helper, &args, &[]) else {
+    let sig = Sig::from_syn(&cx, &helper, &args, &[]);
+    // The helper's expansion reported these errors already.
+    let _ = cx.check();
+    let Some(sig) = sig else {
         return quote!(#item #hidden);
     };
     let mut params = sig.params;
@@ -189,7 +192,11 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
     outputs_fn.sig.output = syn::parse_quote!(-> #float);
     *outputs_fn.block = if has_return {
         let first = quote!(#ys[0]);
-        let body = with_returns(&Ctxt::default(), &out, &stmts, &ys, &float, &m, &first);
+        // The same rewrite as the helper's, whose errors were checked.
+        let cx = Ctxt::default();
+        let body = with_returns(&cx, &out, &stmts, &ys, &float, &m, &first);
+        cx.check()
+            .expect("the helper's rewrite of the same body reported no error");
         syn::parse_quote!({
             let mut #ys: [#float; #m] = [0.0; #m];
             #(#body)*

@@ -177,10 +177,12 @@ pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
     // errors of the run that counts only.
     let straight = Ctxt::default();
     let (func, restart) = lower_as(&straight, sig, Form::Straight);
+    let straight = straight.check();
     if restart {
+        // The structured run reports the body's errors; these are dropped.
         return lower_as(cx, sig, Form::Structured).0;
     }
-    if let Err(errors) = straight.check() {
+    if let Err(errors) = straight {
         cx.syn_error(errors);
     }
     func
