@@ -61,7 +61,8 @@ fn main() {
             let s = Instant::now();
             let sig = ast::Sig::from_syn(&cx, &item, &a, &[]).expect("a valid signature");
             let fwd = lower::lower(&cx, &sig);
-            cx.check().expect("the benchmark's functions have no errors");
+            cx.check()
+                .expect("the benchmark's functions have no errors");
             t[1] = s.elapsed().as_secs_f64();
             let s = Instant::now();
             let rev = reverse::reverse(&fwd);

@@ -345,7 +345,7 @@ impl VisitMut for Literals<'_> {
             && let Expr::MethodCall(to) = &*m.receiver
             && to.args.is_empty()
             && let Some(int) = to.method.to_string().strip_prefix("to_")
-            && crate::ast::is_int_type(
+            && crate::syntax::is_int_type(
                 &syn::parse_str::<Type>(int).unwrap_or(syn::parse_quote!(())),
             )
         {

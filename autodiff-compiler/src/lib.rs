@@ -51,6 +51,7 @@ pub mod reverse;
 pub mod rules;
 pub mod simplify;
 pub mod structs;
+pub mod syntax;
 #[cfg(test)]
 mod tests;
 pub mod tidy;

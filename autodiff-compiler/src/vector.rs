@@ -10,10 +10,11 @@
 //! vector gives row `k`), which suits the usual few outputs of many inputs.
 
 use crate::args::Args;
-use crate::ast::{Sig, float_type};
+use crate::ast::Sig;
 use crate::codegen::sibling_fn;
 use crate::ctxt::Ctxt;
 use crate::ir::Float;
+use crate::syntax::float_type;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::visit::Visit;

@@ -34,10 +34,11 @@ mod reduce;
 mod scan;
 mod stmt;
 
-use crate::ast::{Sig, ident_name};
+use crate::ast::Sig;
 use crate::ctxt::Ctxt;
 use crate::ir::{Func, Inst, Param, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
+use crate::syntax::ident_name;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use std::collections::{HashMap, HashSet};
