@@ -39,6 +39,7 @@ pub mod codegen;
 pub mod ctxt;
 pub mod derive;
 pub mod expand;
+pub mod expansion;
 pub mod fallback;
 pub mod forward;
 pub mod generic;
@@ -78,7 +79,7 @@ pub fn grad(args: TokenStream, input: TokenStream) -> TokenStream {
                 &original,
                 format!("internal error in #[grad] ({what}); please report it with this function"),
             );
-            fallback::expand(original, err)
+            expansion::Expansion::failed(err).into_tokens(original)
         }
     }
 }
