@@ -21,8 +21,12 @@
 //! `op` is the table of operations and `rules` compiles its reverse rules;
 //! `ir` is the data every stage exchanges, `analysis` the analyses they
 //! share, `print` the one expression printer; `ctxt` collects errors and
-//! `fallback` emits the user's function unchanged beside them. `structs`
-//! rewrites the fields of struct parameters into hidden parameters first.
+//! `fallback` gives stand-ins of the generated functions beside them.
+//! `structs` rewrites the fields of struct parameters into hidden
+//! parameters first; `syntax` holds the facts about types and names the
+//! syntax stages share. Every expansion is an `expansion::Expansion`, data
+//! the meta-passes (`generic`, `vector`) compose; `expand` writes it as
+//! tokens once.
 //!
 //! ```
 //! let out = autodiff_compiler::grad(

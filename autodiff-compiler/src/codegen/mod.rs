@@ -3,9 +3,12 @@
 //! - `expr.rs`: the right-hand side of each instruction, literals, calls;
 //! - `body.rs`: function bodies (straight-line `let`s, structured
 //!   statements, tapes);
+//! - `signature.rs`: the name, extra parameters and return type of every
+//!   generated function ([`shape`]), for codegen and the stand-ins alike;
 //! - this file: the generated functions around them (`f_grad`,
-//!   `f_grad_into`) and their docs, and [`sibling_fn`], the signature every
-//!   generated function shares with the user's.
+//!   `f_grad_into`) and their docs, and [`sibling_fn`], which writes the
+//!   signature every generated function shares with the user's and returns
+//!   a [`GeneratedFn`].
 //!
 //! Each instruction becomes one `let __vN: F = …;` whose tokens carry the
 //! span of the source it came from (`quote_spanned!`), so a type error points
