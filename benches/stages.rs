@@ -76,7 +76,7 @@ fn main() {
             let s = Instant::now();
             let out = expand::expand(TokenStream::new(), input.clone());
             t[5] = s.elapsed().as_secs_f64();
-            bytes = code.to_string().len();
+            bytes = code.iter().map(|f| f.body.to_string().len()).sum();
             drop(out);
             for (b, t) in best.iter_mut().zip(t) {
                 *b = b.min(t);
