@@ -61,6 +61,8 @@ fn main() {
             let s = Instant::now();
             let sig = ast::Sig::from_syn(&cx, &item, &a, &[]).expect("a valid signature");
             let fwd = lower::lower(&cx, &sig);
+            cx.check()
+                .expect("the benchmark's functions have no errors");
             t[1] = s.elapsed().as_secs_f64();
             let s = Instant::now();
             let rev = reverse::reverse(&fwd);
@@ -74,7 +76,7 @@ fn main() {
             let s = Instant::now();
             let out = expand::expand(TokenStream::new(), input.clone());
             t[5] = s.elapsed().as_secs_f64();
-            bytes = code.to_string().len();
+            bytes = code.iter().map(|f| f.body.to_string().len()).sum();
             drop(out);
             for (b, t) in best.iter_mut().zip(t) {
                 *b = b.min(t);

@@ -10,8 +10,9 @@
 //!        visit / zip_mut: w, then b (n has no slot)
 //! ```
 
-use crate::ast::{is_bool_type, is_const_array, is_int_type};
+use crate::ast::is_const_array;
 use crate::ctxt::Ctxt;
+use crate::syntax::{is_bool_type, is_int_type};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;

@@ -1,50 +1,71 @@
 //! The pipeline: parse → validate → lower → reverse → simplify → codegen,
-//! and the optional passes beside it (the circuit view).
+//! and the optional passes beside it (the circuit view, forward mode).
+//!
+//! The user's item takes one straight path: [`expansion`] picks the
+//! meta-pass (`vector.rs` for several outputs, `generic.rs` for a generic
+//! float type) or the core pipeline [`expand_fn`]; that rewrites struct
+//! parameters (`structs.rs`) once, validates the signature (`ast.rs`) once,
+//! and [`expand_sig`] lowers, differentiates and generates code, or, when
+//! there are errors, gives `fallback.rs`'s stand-ins for that same
+//! signature. Every path returns an [`Expansion`] (data: generated
+//! functions and errors), which the meta-passes compose, and [`expand`]
+//! writes the tokens once.
 
 use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
-use crate::{codegen, fallback, forward, graph, lower, reverse, simplify, vector};
+use crate::expansion::Expansion;
+use crate::{
+    codegen, fallback, forward, generic, graph, lower, reverse, simplify, structs, vector,
+};
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use quote::ToTokens;
 use syn::ItemFn;
 
 /// Expands `#[grad(args)] input`.
 pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
-    let item: ItemFn = match syn::parse2(input.clone()) {
-        Ok(item) => item,
-        Err(_) => return fallback::expand(input.clone(), not_a_fn(input)),
-    };
+    match syn::parse2::<ItemFn>(input.clone()) {
+        Ok(item) => expansion(args, &item).into_tokens(&item),
+        Err(_) => Expansion::failed(not_a_fn(input.clone())).into_tokens(input),
+    }
+}
+
+/// What is emitted after `item`: the expansion of the meta-pass it needs,
+/// or of the core pipeline.
+pub fn expansion(args: TokenStream, item: &ItemFn) -> Expansion {
     // Several outputs: `f_vjp` and `f_jacobian` through a scalar function.
-    if let Some(out) = vector::output(&item) {
-        if let Some(err) = crate::structs::refuse(&item, "a function with several outputs") {
-            return fallback::expand(quote!(#item), err);
+    if let Some(out) = vector::output(item) {
+        if let Some(err) = structs::refuse(item, "a function with several outputs") {
+            return Expansion::failed(err);
         }
         return vector::expand(args, item, out);
     }
-    let cx = Ctxt::default();
-    let (args, args_ok) = match syn::parse2::<Args>(args) {
-        Ok(args) => (args, true),
+    match syn::parse2::<Args>(args) {
+        // Generic over the float type: one expansion per float type.
+        Ok(args) => match generic::float_param(item) {
+            Some(t) => generic::expand(&args, item, t),
+            None => expand_fn(&args, item),
+        },
         Err(err) => {
+            // The function is still checked, with no stand-ins: the
+            // arguments say which functions would be generated.
+            let cx = Ctxt::default();
             cx.syn_error(err);
-            (Args::default(), false)
+            expand_with(cx, item, &Args::default(), false)
         }
-    };
-    // Generic over the float type: one expansion per float type.
-    if args_ok && let Some(t) = crate::generic::float_param(&item) {
-        return crate::generic::expand(&args, &item, t);
     }
-    expand_item(cx, &item, &args, args_ok).0
 }
 
-/// Expands a function with parsed arguments; `true` when it had no errors.
-pub fn expand_checked(args: &Args, item: &ItemFn) -> (TokenStream, bool) {
-    expand_item(Ctxt::default(), item, args, true)
+/// The core pipeline on a function with parsed arguments (no meta-pass).
+pub fn expand_fn(args: &Args, item: &ItemFn) -> Expansion {
+    expand_with(Ctxt::default(), item, args, true)
 }
 
-fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStream, bool) {
+fn expand_with(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> Expansion {
+    let start = cx.error_count();
     // Struct parameters: their fields become hidden parameters.
-    let rewritten = crate::structs::rewrite(&cx, item, args);
+    let rewritten = structs::rewrite(&cx, item, args);
+    let rewrite_ok = cx.error_count() == start;
     let (target, fields) = match &rewritten {
         Some(r) => {
             for (on, what) in [(&args.forward, "forward"), (&args.hessian, "hessian")] {
@@ -59,36 +80,53 @@ fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStr
         }
         None => (item, &[][..]),
     };
+    let before = cx.error_count();
     let sig = Sig::from_syn(&cx, target, args, fields);
-    let forward = sig.as_ref().map(|sig| lower::lower(&cx, sig));
-    if let Err(errors) = cx.check() {
-        // Stand-ins for `f_grad` and its siblings when the signature is right.
-        let stand_ins = args_ok.then(|| fallback::stand_ins(item, args));
-        return (fallback::expand(quote!(#item #stand_ins), errors), false);
+    // Stand-ins need a signature that is right: no error of the rewrite or
+    // the validation (the refusals above are about the body's forms).
+    let stand_ins = args_ok && rewrite_ok && cx.error_count() == before;
+    match sig {
+        Some(sig) => expand_sig(cx, &sig, args, stand_ins),
+        None => Expansion::failed(
+            cx.check()
+                .expect_err("a signature that failed validation recorded an error"),
+        ),
     }
-    let (Some(sig), Some(forward)) = (sig, forward) else {
-        unreachable!("a signature that failed validation recorded an error");
-    };
+}
+
+/// Lowers, differentiates and writes the generated functions of a
+/// validated signature (its errors so far in `cx`); with errors, the
+/// errors and, when `stand_ins`, `fallback.rs`'s stand-ins.
+pub fn expand_sig(cx: Ctxt, sig: &Sig, args: &Args, stand_ins: bool) -> Expansion {
+    let forward = lower::lower(&cx, sig);
+    if let Err(errors) = cx.check() {
+        let fns = if stand_ins {
+            fallback::stand_ins(sig, args)
+        } else {
+            Vec::new()
+        };
+        return Expansion {
+            fns,
+            ..Expansion::default()
+        }
+        .with_errors(errors);
+    }
     let gradient = simplify::simplify(&reverse::reverse(&forward));
-    let grad_fn = codegen::grad_fn(&sig, &gradient);
-    let graph_fn = args.graph.as_ref().map(|_| graph::graph_fn(&sig, &forward));
+    let mut fns = codegen::grad_fn(sig, &gradient);
+    if args.graph.is_some() {
+        fns.push(graph::graph_fn(sig, &forward));
+    }
     // Forward mode and second order differentiate whatever `f_grad` does.
-    let jvp_fn = args
-        .forward
-        .as_ref()
-        .map(|_| forward::jvp_fn(&sig, &forward));
-    let hessian_fns = args
-        .hessian
-        .as_ref()
-        .map(|_| forward::hessian_fns(&sig, &forward));
-    let out = quote! {
-        #item
-        #grad_fn
-        #graph_fn
-        #jvp_fn
-        #hessian_fns
-    };
-    (out, true)
+    if args.forward.is_some() {
+        fns.push(forward::jvp_fn(sig, &forward));
+    }
+    if args.hessian.is_some() {
+        fns.extend(forward::hessian_fns(sig, &forward));
+    }
+    Expansion {
+        fns,
+        ..Expansion::default()
+    }
 }
 
 /// The error for an item that is not a function, on its keyword.

@@ -21,7 +21,9 @@
 
 use crate::analysis;
 use crate::ast::{Param as SigParam, Sig};
-use crate::codegen::{self, value_ident};
+use crate::codegen::signature::float_slots;
+use crate::codegen::{self, Generated, value_ident};
+use crate::expansion::GeneratedFn;
 use crate::ir::{Arg, CallKind, Func, Inst, Param, Stmt, Ty, ValueId};
 use crate::reverse;
 use crate::rules::Emit;
@@ -394,12 +396,11 @@ fn body(sig: &Sig, func: &Func) -> TokenStream {
 
 // Input:  `#[grad(forward)] fn f(x: f64, y: f64) -> f64 { … }`
 // Output: `fn f_jvp(x: f64, y: f64, d_x: f64, d_y: f64) -> (f64, f64) { … }`
-pub fn jvp_fn(sig: &Sig, forward: &Func) -> TokenStream {
+pub fn jvp_fn(sig: &Sig, forward: &Func) -> GeneratedFn {
     let Tangents { func, .. } = tangents(forward, false);
     let func = simplify::simplify(&func);
     let (ext, dirs) = with_directions(sig);
     let name = &sig.item.sig.ident;
-    let float = float_tokens(&func);
     let body = body(&ext, &func);
     let (v, t) = (value_ident(func.outputs[0]), value_ident(func.outputs[1]));
     let doc = format!(
@@ -409,12 +410,11 @@ pub fn jvp_fn(sig: &Sig, forward: &Func) -> TokenStream {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let shape = codegen::shape(sig, Generated::Jvp).expect("every function may have f_jvp");
     codegen::sibling_fn(
         &ext,
-        &format_ident!("{}_jvp", name),
+        shape,
         &doc,
-        &[],
-        quote!((#float, #float)),
         quote! {
             #body
             (#v, #t)
@@ -429,15 +429,15 @@ pub fn jvp_fn(sig: &Sig, forward: &Func) -> TokenStream {
 //         the return type)
 pub fn outputs_jvp_fn(
     sig: &Sig,
+    shape: codegen::Shape,
     forward: &Func,
     y: ValueId,
-    name: &syn::Ident,
-    ret_ty: &TokenStream,
     output: &dyn Fn(TokenStream) -> TokenStream,
-) -> TokenStream {
+) -> GeneratedFn {
     let Tangents { func, .. } = tangents_of(forward, false, y);
     let func = simplify::simplify(&func);
     let (ext, dirs) = with_directions(sig);
+    let name = &sig.item.sig.ident;
     let body = body(&ext, &func);
     let (v, t) = (value_ident(func.outputs[0]), value_ident(func.outputs[1]));
     let (v, t) = (output(quote!(#v)), output(quote!(#t)));
@@ -450,10 +450,8 @@ pub fn outputs_jvp_fn(
     );
     codegen::sibling_fn(
         &ext,
-        &format_ident!("{}_jvp", name),
+        shape,
         &doc,
-        &[],
-        quote!((#ret_ty, #ret_ty)),
         quote! {
             #body
             (#v, #t)
@@ -497,28 +495,10 @@ pub fn moved_by_value(ty: &syn::Type) -> bool {
     }
 }
 
-/// How many float slots a parameter has, as a constant expression.
-pub fn slots_of(p: &SigParam) -> TokenStream {
-    fn count(ty: &syn::Type) -> TokenStream {
-        match ty {
-            syn::Type::Array(a) => {
-                let len = &a.len;
-                let inner = count(&a.elem);
-                quote!(((#len) * #inner))
-            }
-            syn::Type::Reference(r) => count(&r.elem),
-            syn::Type::Paren(p) => count(&p.elem),
-            syn::Type::Group(g) => count(&g.elem),
-            _ => quote!(1usize),
-        }
-    }
-    count(p.syn_ty)
-}
-
 // Input:  `#[grad(hessian)] fn f(x: f64, y: f64) -> f64 { … }`
 // Output: `fn f_hvp(x, y, d_x, d_y) -> (f64, f64, f64, f64, f64)` (value,
 //         gradient, H·d) and `fn f_hessian(x, y) -> (f64, f64, f64, [[f64; 2]; 2])`
-pub fn hessian_fns(sig: &Sig, forward: &Func) -> TokenStream {
+pub fn hessian_fns(sig: &Sig, forward: &Func) -> Vec<GeneratedFn> {
     let rev = hvp_ir(forward);
     let (ext, dirs) = with_directions(sig);
     let name = &sig.item.sig.ident;
@@ -551,27 +531,23 @@ pub fn hessian_fns(sig: &Sig, forward: &Func) -> TokenStream {
     );
     let hvp = codegen::sibling_fn(
         &ext,
-        &format_ident!("{}_hvp", name),
+        codegen::shape(sig, Generated::Hvp).expect("every function may have f_hvp"),
         &hvp_doc,
-        &[],
-        quote!((#float, #(#tys,)* #(#tys),*)),
         quote! {
             #body
             (#value, #(#grad,)* #(#hv),*)
         },
     );
     // The Hessian: one product per float slot, with a unit direction.
-    let dynamic = wrt
-        .iter()
-        .any(|p| p.array.as_ref().is_some_and(|a| a.dynamic));
-    if dynamic {
-        return hvp;
-    }
-    let sizes: Vec<TokenStream> = wrt.iter().map(|p| slots_of(p)).collect();
+    let Some(hess_shape) = codegen::shape(sig, Generated::Hessian) else {
+        // Runtime-sized: no Hessian of fixed size.
+        return vec![hvp];
+    };
+    let sizes: Vec<TokenStream> = wrt.iter().map(|p| float_slots(p)).collect();
     // Fresh names for the product's results (two slots may be one value).
     let gs: Vec<_> = (0..k).map(|i| format_ident!("__ad_gk{}", i)).collect();
     let hvs: Vec<_> = (0..k).map(|i| format_ident!("__ad_hvk{}", i)).collect();
-    let total = quote!((0usize #(+ #sizes)*));
+    let total = codegen::signature::total_slots(sig);
     let mut offset = quote!(0usize);
     let mut set_dirs = Vec::new();
     let mut read_rows = Vec::new();
@@ -612,10 +588,8 @@ pub fn hessian_fns(sig: &Sig, forward: &Func) -> TokenStream {
 
     let hess = codegen::sibling_fn(
         sig,
-        &format_ident!("{}_hessian", name),
+        hess_shape,
         &hess_doc,
-        &[],
-        quote!((#float, #(#grad_tys,)* [[#float; #total]; #total])),
         quote! {
             let mut __ad_h = [[0.0 as #float; #total]; #total];
             let mut __ad_value: #float = 0.0;
@@ -634,8 +608,5 @@ pub fn hessian_fns(sig: &Sig, forward: &Func) -> TokenStream {
             (__ad_value, #(#outs,)* __ad_h)
         },
     );
-    quote! {
-        #hvp
-        #hess
-    }
+    vec![hvp, hess]
 }

@@ -478,7 +478,7 @@ fn declarations(probes: &[Probe]) -> TokenStream {
 // Input:  `#[grad(graph)] fn circuit(x: f64, y: f64, z: f64) -> f64 { … }` and
 //         its forward IR
 // Output: `fn circuit_graph(x: f64, y: f64, z: f64) -> ::autodiff_core::Graph { … }`
-pub fn graph_fn(sig: &Sig, forward: &Func) -> TokenStream {
+pub fn graph_fn(sig: &Sig, forward: &Func) -> crate::expansion::GeneratedFn {
     let name = &sig.item.sig.ident;
     let Instrumented { func, probes } = instrument(forward, &name.to_string());
     let reversed = Instrumented {
@@ -495,10 +495,8 @@ pub fn graph_fn(sig: &Sig, forward: &Func) -> TokenStream {
     );
     codegen::sibling_fn(
         sig,
-        &format_ident!("{}_graph", name),
+        codegen::shape(sig, codegen::Generated::Graph).expect("every function may have f_graph"),
         &doc,
-        &[],
-        quote!(::autodiff_core::Graph),
         quote! {
             let mut #g = ::autodiff_core::Graph::new();
             #decls

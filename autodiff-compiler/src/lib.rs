@@ -21,8 +21,12 @@
 //! `op` is the table of operations and `rules` compiles its reverse rules;
 //! `ir` is the data every stage exchanges, `analysis` the analyses they
 //! share, `print` the one expression printer; `ctxt` collects errors and
-//! `fallback` emits the user's function unchanged beside them. `structs`
-//! rewrites the fields of struct parameters into hidden parameters first.
+//! `fallback` gives stand-ins of the generated functions beside them.
+//! `structs` rewrites the fields of struct parameters into hidden
+//! parameters first; `syntax` holds the facts about types and names the
+//! syntax stages share. Every expansion is an `expansion::Expansion`, data
+//! the meta-passes (`generic`, `vector`) compose; `expand` writes it as
+//! tokens once.
 //!
 //! ```
 //! let out = autodiff_compiler::grad(
@@ -39,6 +43,7 @@ pub mod codegen;
 pub mod ctxt;
 pub mod derive;
 pub mod expand;
+pub mod expansion;
 pub mod fallback;
 pub mod forward;
 pub mod generic;
@@ -51,6 +56,7 @@ pub mod reverse;
 pub mod rules;
 pub mod simplify;
 pub mod structs;
+pub mod syntax;
 #[cfg(test)]
 mod tests;
 pub mod tidy;
@@ -77,7 +83,7 @@ pub fn grad(args: TokenStream, input: TokenStream) -> TokenStream {
                 &original,
                 format!("internal error in #[grad] ({what}); please report it with this function"),
             );
-            fallback::expand(original, err)
+            expansion::Expansion::failed(err).into_tokens(original)
         }
     }
 }

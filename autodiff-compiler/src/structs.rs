@@ -75,7 +75,8 @@ impl Field {
     /// cannot be written in place, beside `other`'s.
     pub fn contains(&self, other: &Field) -> bool {
         self.kind == Kind::Whole
-            && crate::ast::ident_name(&other.root_ident) == crate::ast::ident_name(&self.root_ident)
+            && crate::syntax::ident_name(&other.root_ident)
+                == crate::syntax::ident_name(&self.root_ident)
             && other.members.len() > self.members.len()
             && other.members[..self.members.len()] == self.members[..]
     }
@@ -130,9 +131,9 @@ pub fn struct_type(ty: &Type) -> Option<&syn::TypePath> {
 fn struct_type_path(p: &syn::TypePath) -> Option<&syn::TypePath> {
     let last = p.path.segments.last()?;
     let name = last.ident.to_string();
-    let builtin = crate::ast::float_type(&Type::Path(p.clone())).is_some()
-        || crate::ast::is_int_type(&Type::Path(p.clone()))
-        || crate::ast::is_bool_type(&Type::Path(p.clone()));
+    let builtin = crate::syntax::float_type(&Type::Path(p.clone())).is_some()
+        || crate::syntax::is_int_type(&Type::Path(p.clone()))
+        || crate::syntax::is_bool_type(&Type::Path(p.clone()));
     let generic = matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
         if a.args.iter().any(|g| !matches!(g, syn::GenericArgument::Lifetime(_))));
     (p.qself.is_none() && !builtin && !generic && !NOT_STRUCTS.contains(&name.as_str()))
@@ -162,9 +163,9 @@ fn roots(item: &ItemFn, args: &Args) -> Vec<(Option<usize>, Ident, bool)> {
             FnArg::Typed(pt) => {
                 if let (Some(_), Pat::Ident(p)) = (struct_type(&pt.ty), &*pt.pat) {
                     let listed = args.wrt.as_ref().is_none_or(|names| {
-                        names
-                            .iter()
-                            .any(|n| crate::ast::ident_name(n) == crate::ast::ident_name(&p.ident))
+                        names.iter().any(|n| {
+                            crate::syntax::ident_name(n) == crate::syntax::ident_name(&p.ident)
+                        })
                     });
                     roots.push((Some(typed), p.ident.clone(), listed));
                 }
@@ -252,10 +253,10 @@ impl Rewriter<'_> {
             return None;
         }
         let id = p.path.get_ident()?;
-        let name = crate::ast::ident_name(id);
+        let name = crate::syntax::ident_name(id);
         self.roots
             .iter()
-            .position(|(_, r, _)| crate::ast::ident_name(r) == name)
+            .position(|(_, r, _)| crate::syntax::ident_name(r) == name)
     }
 
     /// `p.a.b` rooted at a struct parameter: (root, members).
@@ -278,11 +279,11 @@ impl Rewriter<'_> {
         let (root_index, root_ident, grad) = self.roots[root].clone();
         let label = format!(
             "{}{}",
-            crate::ast::ident_name(&root_ident),
+            crate::syntax::ident_name(&root_ident),
             members
                 .iter()
                 .map(|m| match m {
-                    Member::Named(n) => format!(".{}", crate::ast::ident_name(n)),
+                    Member::Named(n) => format!(".{}", crate::syntax::ident_name(n)),
                     Member::Unnamed(i) => format!(".{}", i.index),
                 })
                 .collect::<String>()
@@ -337,7 +338,7 @@ impl Rewriter<'_> {
         }
         if let Expr::Path(p) = e
             && let Some(id) = p.path.get_ident()
-            && let Some(&(f, d)) = self.aliases.get(&crate::ast::ident_name(id))
+            && let Some(&(f, d)) = self.aliases.get(&crate::syntax::ident_name(id))
         {
             return Some((f, d + depth));
         }
@@ -381,7 +382,7 @@ impl Rewriter<'_> {
         let Pat::Ident(p) = strip_pat(pat) else {
             return;
         };
-        let name = crate::ast::ident_name(&p.ident);
+        let name = crate::syntax::ident_name(&p.ident);
         match self.source(init) {
             Some((f, d)) => {
                 self.aliases.insert(name, (f, d + extra));
@@ -401,12 +402,12 @@ impl Rewriter<'_> {
         struct Shadows<'a, 'c>(&'a Rewriter<'c>, Vec<String>);
         impl<'ast> Visit<'ast> for Shadows<'_, '_> {
             fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-                let name = crate::ast::ident_name(&p.ident);
+                let name = crate::syntax::ident_name(&p.ident);
                 if self
                     .0
                     .roots
                     .iter()
-                    .any(|(_, r, _)| crate::ast::ident_name(r) == name)
+                    .any(|(_, r, _)| crate::syntax::ident_name(r) == name)
                 {
                     self.0.cx.error_spanned_by(
                         &p.ident,

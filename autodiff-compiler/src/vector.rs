@@ -10,10 +10,13 @@
 //! vector gives row `k`), which suits the usual few outputs of many inputs.
 
 use crate::args::Args;
-use crate::ast::{Sig, float_type};
+use crate::ast::Sig;
 use crate::codegen::sibling_fn;
+use crate::codegen::signature::{self, VectorFn};
 use crate::ctxt::Ctxt;
+use crate::expansion::{Expansion, GeneratedFn};
 use crate::ir::Float;
+use crate::syntax::float_type;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::visit::Visit;
@@ -78,12 +81,12 @@ pub fn output(item: &ItemFn) -> Option<Output> {
 // Input:  `#[grad] fn f(x: [f64; 2]) -> [f64; 2] { [x[0] * x[1], x[0].sin()] }`
 // Output: `f`, `__ad_weighted_f(x, __ad_w) -> f64` with its `_grad`, and
 //         `f_vjp(x, w) -> ([f64; 2], [f64; 2])`, `f_jacobian(x) -> ([f64; 2], [[f64; 2]; 2])`
-pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
-    let cx = Ctxt::default();
+pub fn expand(args: TokenStream, item: &ItemFn, out: Output) -> Expansion {
     let mut args = match syn::parse2::<Args>(args) {
         Ok(a) => a,
-        Err(e) => return crate::fallback::expand(item.to_token_stream(), e),
+        Err(e) => return Expansion::failed(e),
     };
+    let cx = Ctxt::default();
     for (name, given) in [("graph", &args.graph), ("hessian", &args.hessian)] {
         if let Some(id) = given {
             cx.error_spanned_by(
@@ -111,7 +114,7 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
             &item.block,
             "#[grad] needs the outputs of this function as its last expression (`[a, b]`, `(a, b)` or a local array)",
         );
-        return errors(cx, item);
+        return errors(cx);
     };
     let has_return = early_return(&item.block).is_some();
     let y = as_array(&cx, &out, &tail, "last expression");
@@ -161,23 +164,50 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         list.push(w.clone());
     }
     if let Err(e) = cx.check() {
-        return crate::fallback::expand(item.to_token_stream(), e);
+        return Expansion::failed(e);
     }
-    let (helper_out, ok) = crate::expand::expand_checked(&args, &helper);
-    let hidden = quote! {
-        #[doc(hidden)]
-        #[allow(dead_code, non_snake_case, clippy::all)]
-        #helper_out
-    };
+    // The helper's signature, validated once: for its own expansion (it has
+    // no struct parameters to rewrite) and for `f_vjp`'s and `f_jacobian`'s.
     let cx = Ctxt::default();
-    let Some(sig) = Sig::from_syn(&cx, &helper, &args, &[]) else {
-        return quote!(#item #hidden);
+    let helper_sig = Sig::from_syn(&cx, &helper, &args, &[]);
+    let helper_expansion = match &helper_sig {
+        Some(sig) => {
+            let stand_ins = cx.error_count() == 0;
+            crate::expand::expand_sig(cx, sig, &args, stand_ins)
+        }
+        None => Expansion::failed(
+            cx.check()
+                .expect_err("a signature that failed validation recorded an error"),
+        ),
     };
-    let mut params = sig.params;
+    let ok = !helper_expansion.has_errors();
+    // The helper itself, hidden, then what it expanded to.
+    let cfg = &helper.attrs;
+    let helper_stmts = &helper.block.stmts;
+    let mut fns = vec![GeneratedFn {
+        attrs: quote! {
+            #[doc(hidden)]
+            #[allow(dead_code, non_snake_case, clippy::all)]
+            #(#cfg)*
+        },
+        vis: helper.vis.clone(),
+        sig: helper.sig.clone(),
+        body: quote!(#(#helper_stmts)*),
+    }];
+    fns.extend(helper_expansion.fns);
+    let hidden = Expansion {
+        fns,
+        errors: helper_expansion.errors,
+        ..Expansion::default()
+    };
+    let Some(helper_sig) = helper_sig else {
+        return hidden;
+    };
+    let mut params = helper_sig.params;
     params.pop();
     let sig = Sig {
-        item: &item,
-        float: sig.float,
+        item,
+        float: helper_sig.float,
         params,
         receiver: None,
         self_grad: false,
@@ -189,7 +219,11 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
     outputs_fn.sig.output = syn::parse_quote!(-> #float);
     *outputs_fn.block = if has_return {
         let first = quote!(#ys[0]);
-        let body = with_returns(&Ctxt::default(), &out, &stmts, &ys, &float, &m, &first);
+        // The same rewrite as the helper's, whose errors were checked.
+        let cx = Ctxt::default();
+        let body = with_returns(&cx, &out, &stmts, &ys, &float, &m, &first);
+        cx.check()
+            .expect("the helper's rewrite of the same body reported no error");
         syn::parse_quote!({
             let mut #ys: [#float; #m] = [0.0; #m];
             #(#body)*
@@ -207,15 +241,7 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
         })
     };
     let names: Vec<&syn::Ident> = sig.params.iter().map(|p| &p.ident).collect();
-    let slots: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .filter(|p| p.wrt)
-        .map(|p| match &p.array {
-            Some(a) => a.grad_ty.clone(),
-            None => quote!(#float),
-        })
-        .collect();
+    let slots: Vec<TokenStream> = signature::grad_types(&sig);
     let ret_ty = match &item.sig.output {
         ReturnType::Type(_, t) => t.to_token_stream(),
         ReturnType::Default => quote!(()),
@@ -255,14 +281,8 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
     let vjp_doc = format!(
         "`{name}`'s value and the vector-Jacobian product `wᵀJ` with the cotangent `w` (one slot per differentiated parameter, of its gradient type), by one reverse sweep. Generated by `#[grad]`."
     );
-    let vjp = sibling_fn(
-        &sig,
-        &format_ident!("{}_vjp", name),
-        &vjp_doc,
-        &[quote!(cotangent: #w_ty)],
-        quote!((#ret_ty, #(#slots),*)),
-        vjp_body,
-    );
+    let shape = |which| signature::vector_shape(&sig, which, &ret_ty, &w_ty, &m);
+    let vjp = sibling_fn(&sig, shape(VectorFn::Vjp), &vjp_doc, vjp_body);
     // `f_jvp` (with `forward`): the outputs and `J·d` by one forward pass.
     let to_output = |v: TokenStream| match &out {
         Output::Array { .. } => v,
@@ -274,22 +294,19 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
     let jvp = if forward_mode && ok {
         let cx = Ctxt::default();
         let fsig = Sig::from_syn(&cx, &outputs_fn, &outputs_args, &[]);
-        let func = fsig.as_ref().map(|s| crate::lower::lower(&cx, s));
-        let y = func.as_ref().and_then(|f| {
-            (0..f.insts.len())
-                .map(|i| crate::ir::ValueId(i as u32))
-                .rfind(|v| f.names[v.index()].as_deref() == Some("__ad_y"))
-        });
-        match (fsig, func, y, cx.check()) {
-            (Some(fsig), Some(func), Some(y), Ok(())) => Some(crate::forward::outputs_jvp_fn(
-                &fsig,
-                &func,
-                y,
-                &item.sig.ident,
-                &ret_ty,
-                &to_output,
-            )),
-            (.., Err(e)) => return crate::fallback::expand(quote!(#item #hidden), e),
+        // Lowering says which value is the outputs array: the one `ys`
+        // holds at the end of the body.
+        let lowered = fsig
+            .as_ref()
+            .map(|s| crate::lower::lower_outputs(&cx, s, &ys));
+        match (fsig, lowered, cx.check()) {
+            (Some(fsig), Some((func, Some(y))), Ok(())) => {
+                let shape = signature::vector_shape(&fsig, VectorFn::Jvp, &ret_ty, &w_ty, &m);
+                Some(crate::forward::outputs_jvp_fn(
+                    &fsig, shape, &func, y, &to_output,
+                ))
+            }
+            (.., Err(e)) => return hidden.with_errors(e),
             // The weighted helper reported every error of the body.
             _ => None,
         }
@@ -346,21 +363,11 @@ pub fn expand(args: TokenStream, item: ItemFn, out: Output) -> TokenStream {
             ""
         }
     );
-    let jac = sibling_fn(
-        &sig,
-        &format_ident!("{}_jacobian", name),
-        &jac_doc,
-        &[],
-        quote!((#ret_ty, #([#slots; #m]),*)),
-        jac_body,
-    );
-    quote! {
-        #item
-        #hidden
-        #vjp
-        #jac
-        #jvp
-    }
+    let jac = sibling_fn(&sig, shape(VectorFn::Jacobian), &jac_doc, jac_body);
+    let mut expansion = hidden;
+    expansion.fns.extend([vjp, jac]);
+    expansion.fns.extend(jvp);
+    expansion
 }
 
 /// The Jacobian by columns: `f_jvp` once per float slot of the
@@ -391,7 +398,7 @@ fn by_input(
     let dirs: Vec<syn::Ident> = (0..wrt.len())
         .map(|i| format_ident!("__ad_d{}", i, span = Span::mixed_site()))
         .collect();
-    let sizes: Vec<TokenStream> = wrt.iter().map(|p| crate::forward::slots_of(p)).collect();
+    let sizes: Vec<TokenStream> = wrt.iter().map(|p| signature::float_slots(p)).collect();
     let mut offset = quote!(0usize);
     let mut set_dirs = Vec::new();
     let mut pass_dirs = Vec::new();
@@ -462,11 +469,11 @@ fn fresh_clones(sig: &Sig) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The user's function and the errors.
-fn errors(cx: Ctxt, item: ItemFn) -> TokenStream {
+/// The errors recorded in `cx`, and nothing generated.
+fn errors(cx: Ctxt) -> Expansion {
     match cx.check() {
-        Err(e) => crate::fallback::expand(item.to_token_stream(), e),
-        Ok(()) => item.to_token_stream(),
+        Err(e) => Expansion::failed(e),
+        Ok(()) => Expansion::default(),
     }
 }
 

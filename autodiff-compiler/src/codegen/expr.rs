@@ -1,9 +1,10 @@
 //! Code generation of instructions: the right-hand side that computes each
 //! instruction, literals, calls and the generated names of values.
 
-use crate::ast::{Sig, name_ident as ident, path_tokens as path};
+use crate::ast::Sig;
 use crate::ir::{Arg, CallKind, Callee, Func, Inst, Owner, Piece, Ty, ValueId};
 use crate::op::Forward;
+use crate::syntax::{name_ident as ident, path_tokens as path};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 

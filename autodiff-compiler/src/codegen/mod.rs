@@ -3,9 +3,12 @@
 //! - `expr.rs`: the right-hand side of each instruction, literals, calls;
 //! - `body.rs`: function bodies (straight-line `let`s, structured
 //!   statements, tapes);
+//! - `signature.rs`: the name, extra parameters and return type of every
+//!   generated function ([`shape`]), for codegen and the stand-ins alike;
 //! - this file: the generated functions around them (`f_grad`,
-//!   `f_grad_into`) and their docs, and [`sibling_fn`], the signature every
-//!   generated function shares with the user's.
+//!   `f_grad_into`) and their docs, and [`sibling_fn`], which writes the
+//!   signature every generated function shares with the user's and returns
+//!   a [`GeneratedFn`].
 //!
 //! Each instruction becomes one `let __vN: F = …;` whose tokens carry the
 //! span of the source it came from (`quote_spanned!`), so a type error points
@@ -16,33 +19,43 @@
 
 mod body;
 mod expr;
+pub mod signature;
 mod structs;
 
 pub use body::structured_body;
 pub use expr::value_ident;
-pub use structs::signature as struct_signature;
+pub use signature::{Generated, Shape, shape};
 
 use crate::ast::{Param, Role, Sig};
+use crate::expansion::GeneratedFn;
 use crate::ir::Func;
 use crate::structs::Kind;
 use body::straight_body;
-use expr::float_tokens;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 
 /// A function generated beside the user's `f`: same visibility, generics,
-/// receiver and parameters (then `extra` ones), its `cfg` and `inline`
-/// attributes, a doc comment, and no lint firing in the user's crate.
-pub fn sibling_fn(
+/// receiver and parameters (then the shape's `extra` ones), its `cfg` and
+/// `inline` attributes, a doc comment, and no lint firing in the user's
+/// crate; the fields of struct parameters bound at the top of its body.
+pub fn sibling_fn(sig: &Sig, shape: Shape, doc: &str, body: TokenStream) -> GeneratedFn {
+    sibling(sig, shape, doc, body, true)
+}
+
+/// [`sibling_fn`] without the fields' bindings (a stand-in reads none).
+pub fn sibling_fn_unbound(sig: &Sig, shape: Shape, doc: &str, body: TokenStream) -> GeneratedFn {
+    sibling(sig, shape, doc, body, false)
+}
+
+fn sibling(
     sig: &Sig,
-    name: &Ident,
+    shape: Shape,
     doc: &str,
-    extra: &[TokenStream],
-    ret: TokenStream,
     body: TokenStream,
-) -> TokenStream {
+    bind_fields: bool,
+) -> GeneratedFn {
+    let Shape { name, extra, ret } = shape;
     let item = sig.item;
-    let vis = &item.vis;
     let generics = &item.sig.generics;
     let where_clause = &generics.where_clause;
     let params = sig
@@ -59,13 +72,13 @@ pub fn sibling_fn(
                     quote!(#ident: #ty)
                 }),
         )
-        .chain(extra.iter().cloned());
-    let fields = field_bindings(sig);
+        .chain(extra);
+    let fields = bind_fields.then(|| field_bindings(sig));
     let kept = item
         .attrs
         .iter()
         .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("inline"));
-    quote! {
+    let attrs = quote! {
         #[doc = #doc]
         #(#kept)*
         #[allow(
@@ -80,10 +93,19 @@ pub fn sibling_fn(
             clippy::pedantic,
             clippy::nursery
         )]
-        #vis fn #name #generics (#(#params),*) -> #ret #where_clause {
+    };
+    // A few tokens, parsed once so that a meta-pass can read the signature.
+    let sig_tokens = quote!(fn #name #generics (#(#params),*) -> #ret #where_clause);
+    let signature: syn::Signature =
+        syn::parse2(sig_tokens).unwrap_or_else(|e| panic!("a generated signature parses: {e}"));
+    GeneratedFn {
+        attrs,
+        vis: item.vis.clone(),
+        sig: signature,
+        body: quote! {
             #fields
             #body
-        }
+        },
     }
 }
 
@@ -173,41 +195,25 @@ fn doc(sig: &Sig, func: &Func) -> String {
 
 // Input:  `pub fn circuit(x: f64, y: f64, z: f64) -> f64 { … }` and its gradient IR
 // Output: `pub fn circuit_grad(x: f64, y: f64, z: f64) -> (f64, f64, f64, f64) { … }`
-pub fn grad_fn(sig: &Sig, func: &Func) -> TokenStream {
-    let item = sig.item;
-    let name = format_ident!("{}_grad", item.sig.ident);
-    let float = float_tokens(func);
-    let wrt: Vec<&Param> = sig.params.iter().filter(|p| p.wrt).collect();
-    let slots: Vec<TokenStream> = std::iter::once(float.clone())
-        .chain(wrt.iter().map(|p| match &p.array {
-            Some(a) => a.grad_ty.clone(),
-            None => float.clone(),
-        }))
-        .collect();
-    let slots = quote!((#(#slots),*));
+pub fn grad_fn(sig: &Sig, func: &Func) -> Vec<GeneratedFn> {
     let doc = doc(sig, func);
-    let dynamic = sig
-        .params
-        .iter()
-        .any(|p| p.array.as_ref().is_some_and(|a| a.dynamic));
-    if !dynamic && !sig.has_struct_gradients() {
+    if !signature::writes_into(sig) {
         let body = if func.is_straight_line() {
             straight_body(sig, func)
         } else {
             structured_body(sig, func, None, &[])
         };
         let outputs = func.outputs.iter().map(|v| value_ident(*v));
-        return sibling_fn(
+        let shape = shape(sig, Generated::Grad).expect("every function has f_grad");
+        return vec![sibling_fn(
             sig,
-            &name,
+            shape,
             &doc,
-            &[],
-            slots,
             quote! {
                 #body
                 (#(#outputs),*)
             },
-        );
+        )];
     }
     // Runtime-sized data: `f_grad_into` writes the gradients into the
     // caller's buffers, and `f_grad` runs the same sweep on buffers it

@@ -5,8 +5,9 @@
 
 use super::body::{body_into, straight_body};
 use super::expr::{float_tokens, value_ident};
-use super::sibling_fn;
+use super::{Generated, shape, sibling_fn};
 use crate::ast::{Role, Sig};
+use crate::expansion::GeneratedFn;
 use crate::ir::{Func, ValueId};
 use crate::structs::Kind;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -80,9 +81,9 @@ fn out_name(sig: &Sig, slot: &Slot) -> Ident {
     )
 }
 
-/// The output parameters of `f_grad_into` and the result type of `f_grad`
-/// (also the fallback's stand-ins).
-pub fn signature(sig: &Sig, float: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
+/// The output parameters of `f_grad_into` and the result type of `f_grad`,
+/// for [`super::signature::shape`].
+pub(super) fn signature(sig: &Sig, float: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
     let slots = slots(sig);
     let outs = slots.iter().map(|s| out_name(sig, s));
     let out_params = slots
@@ -113,7 +114,7 @@ pub fn signature(sig: &Sig, float: &TokenStream) -> (Vec<TokenStream>, TokenStre
 // Output: `fn loss_grad_into(p: &Mlp, x: &[f64], grad_p: &mut Mlp, grad_x: &mut [f64]) -> f64`
 //         and `fn loss_grad(p: &Mlp, x: &[f64]) -> (f64, Mlp, Vec<f64>)`
 /// `f_grad_into` and `f_grad` for a function with struct parameters.
-pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> TokenStream {
+pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> Vec<GeneratedFn> {
     let item = sig.item;
     let float = float_tokens(func);
     let slots = slots(sig);
@@ -198,7 +199,6 @@ pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> TokenStream {
         }
     };
     let ret = value_ident(func.outputs[0]);
-    let (out_params, tys) = signature(sig, &float);
     let set_zero = slots.iter().zip(&outs).filter_map(|(slot, o)| match slot {
         Slot::Struct { ty, .. } => {
             let span = syn::spanned::Spanned::span(ty);
@@ -213,10 +213,8 @@ pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> TokenStream {
     );
     let into_fn = sibling_fn(
         sig,
-        &format_ident!("{}_grad_into", item.sig.ident),
+        shape(sig, Generated::GradInto).expect("a function writing into buffers has f_grad_into"),
         &into_doc,
-        &out_params,
-        float.clone(),
         quote! {
             #(#set_zero)*
             #(#borrows)*
@@ -260,10 +258,8 @@ pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> TokenStream {
     let grad_body = body(true);
     let grad_fn = sibling_fn(
         sig,
-        &format_ident!("{}_grad", item.sig.ident),
+        shape(sig, Generated::Grad).expect("every function has f_grad"),
         doc,
-        &[],
-        tys,
         quote! {
             #(#allocs)*
             let __ad_value = {
@@ -276,8 +272,5 @@ pub fn grad_fns(sig: &Sig, func: &Func, doc: &str) -> TokenStream {
             (__ad_value, #(#bufs),*)
         },
     );
-    quote! {
-        #into_fn
-        #grad_fn
-    }
+    vec![into_fn, grad_fn]
 }

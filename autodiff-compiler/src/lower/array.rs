@@ -5,8 +5,8 @@
 //! `array_expr`'s.
 
 use super::{Binding, Lower, View};
-use crate::ast::ident_name;
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
+use crate::syntax::ident_name;
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;

@@ -4,9 +4,9 @@
 
 use super::expr::is_self;
 use super::{Binding, Lower, View};
-use crate::ast::ident_name;
 use crate::ir::{Arg, CallKind, Callee, Inst, Owner, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
+use crate::syntax::ident_name;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::Expr;
@@ -137,7 +137,7 @@ impl Lower<'_> {
                     todo.push(&u.expr);
                     continue;
                 }
-                Expr::Cast(c) => crate::ast::is_int_type(&c.ty),
+                Expr::Cast(c) => crate::syntax::is_int_type(&c.ty),
                 // Either operand decides (both have one type).
                 Expr::Binary(b) => {
                     todo.push(&b.left);

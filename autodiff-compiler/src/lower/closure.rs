@@ -8,8 +8,8 @@
 //! variables that may change later are snapshots taken at the definition.
 
 use super::{Binding, ClosureDef, Lower};
-use crate::ast::ident_name;
 use crate::ir::{Inst, Ty};
+use crate::syntax::ident_name;
 use proc_macro2::{Span, TokenTree};
 use quote::ToTokens;
 use std::collections::HashSet;

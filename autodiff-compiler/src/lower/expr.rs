@@ -4,9 +4,9 @@
 //! integers where one is expected.
 
 use super::{Binding, Form, Lower};
-use crate::ast::{float_type, ident_name, is_int_type, path_tokens};
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
+use crate::syntax::{float_type, ident_name, is_int_type, path_tokens};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;

@@ -12,8 +12,8 @@
 //! `.into_iter()`, `.copied()` and `.cloned()` change nothing.
 
 use super::{Binding, Lower, View};
-use crate::ast::ident_name;
 use crate::ir::{Inst, Piece, Ty, ValueId};
+use crate::syntax::ident_name;
 use proc_macro2::Span;
 use quote::quote;
 use syn::spanned::Spanned;

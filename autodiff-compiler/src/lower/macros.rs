@@ -9,8 +9,8 @@
 //! forward code.
 
 use super::Lower;
-use crate::ast::ident_name;
 use crate::ir::{Piece, Stmt, Ty, ValueId};
+use crate::syntax::ident_name;
 use quote::{ToTokens, quote};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
@@ -132,7 +132,7 @@ impl Lower<'_> {
                 continue;
             }
             named.push(name.clone());
-            let id = crate::ast::name_ident(&name, span);
+            let id = crate::syntax::name_ident(&name, span);
             let v = match self.lookup(&name) {
                 Some(super::Binding::Value { value, .. }) => value,
                 // Not a local: a constant from outside, captured as written.

@@ -9,8 +9,8 @@
 
 use super::scan::yields_value;
 use super::{Form, Lower};
-use crate::ast::ident_name;
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
+use crate::syntax::ident_name;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use std::collections::HashMap;

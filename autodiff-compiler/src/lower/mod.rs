@@ -34,10 +34,11 @@ mod reduce;
 mod scan;
 mod stmt;
 
-use crate::ast::{Sig, ident_name};
+use crate::ast::Sig;
 use crate::ctxt::Ctxt;
 use crate::ir::{Func, Inst, Param, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
+use crate::syntax::ident_name;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use std::collections::{HashMap, HashSet};
@@ -169,26 +170,43 @@ fn display_name(sig: &Sig, p: &crate::ast::Param) -> String {
 /// Lowers the body of a validated function, in the form it needs
 /// (straight-line SSA, or a structured body for branches, loops, arrays).
 pub fn lower(cx: &Ctxt, sig: &Sig) -> Func {
+    lower_keeping(cx, sig, None).0
+}
+
+/// [`lower`] for a function whose local `outputs` holds its outputs at the
+/// end of its body (`vector.rs`'s scalar function for `f_jvp`): the
+/// function, and the value that local is bound to there, resolved as the
+/// body's own reads of it are.
+pub fn lower_outputs(cx: &Ctxt, sig: &Sig, outputs: &syn::Ident) -> (Func, Option<ValueId>) {
+    lower_keeping(cx, sig, Some(&ident_name(outputs)))
+}
+
+fn lower_keeping(cx: &Ctxt, sig: &Sig, keep: Option<&str>) -> (Func, Option<ValueId>) {
     if scan::needs_structure(sig) {
-        return lower_as(cx, sig, Form::Structured).0;
+        let (func, _, kept) = lower_as(cx, sig, Form::Structured, keep);
+        return (func, kept);
     }
     // Straight-line code that turns a float into an integer (`x as i32`)
     // needs the structured form after all: lower it again, and report the
     // errors of the run that counts only.
     let straight = Ctxt::default();
-    let (func, restart) = lower_as(&straight, sig, Form::Straight);
+    let (func, restart, kept) = lower_as(&straight, sig, Form::Straight, keep);
+    let straight = straight.check();
     if restart {
-        return lower_as(cx, sig, Form::Structured).0;
+        // The structured run reports the body's errors; these are dropped.
+        let (func, _, kept) = lower_as(cx, sig, Form::Structured, keep);
+        return (func, kept);
     }
-    if let Err(errors) = straight.check() {
+    if let Err(errors) = straight {
         cx.syn_error(errors);
     }
-    func
+    (func, kept)
 }
 
 /// Lowers the body in the given form; `true` when straight-line lowering
-/// met code that needs the structured form.
-fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
+/// met code that needs the structured form; the value of the local `keep`
+/// at the end of the body.
+fn lower_as(cx: &Ctxt, sig: &Sig, form: Form, keep: Option<&str>) -> (Func, bool, Option<ValueId>) {
     let params = sig
         .params
         .iter()
@@ -250,6 +268,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
     }
     let block = &sig.item.block;
     let span = block.span();
+    let kept_value;
     match form {
         Form::Structured => {
             let ret = l.def(Inst::Zero, span);
@@ -262,7 +281,9 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
                 let f = l.flag("returned", span);
                 l.returned = Some(f);
             }
-            if let Some(v) = l.block_stmts(&block.stmts, true) {
+            let (tail, kept) = l.fn_block(&block.stmts, keep);
+            kept_value = kept;
+            if let Some(v) = tail {
                 // A tail that may itself `return` (`if c { return a } else { b }`)
                 // is the result only if it did not.
                 match l.still_running(span) {
@@ -285,7 +306,8 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
             }
         }
         Form::Straight => {
-            let tail = l.block_stmts(&block.stmts, true);
+            let (tail, kept) = l.fn_block(&block.stmts, keep);
+            kept_value = kept;
             let ret = match (tail, l.early) {
                 (Some(v), _) | (None, Some(v)) => v,
                 (None, None) => l.missing_value(block),
@@ -294,7 +316,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form) -> (Func, bool) {
             l.func.outputs = vec![ret];
         }
     }
-    (l.func, l.restart)
+    (l.func, l.restart, kept_value)
 }
 
 impl Lower<'_> {
@@ -320,6 +342,24 @@ impl Lower<'_> {
             self.emit(Stmt::Def(v));
         }
         v
+    }
+
+    /// Lowers the function's block: its tail value, and the value the local
+    /// `keep` is bound to at its end (a whole array).
+    fn fn_block(
+        &mut self,
+        stmts: &[syn::Stmt],
+        keep: Option<&str>,
+    ) -> (Option<ValueId>, Option<ValueId>) {
+        self.scopes.push(HashMap::new());
+        let tail = self.stmts(stmts, true);
+        let kept = keep.and_then(|name| match self.lookup(name)? {
+            Binding::Value { value, .. } => Some(value),
+            Binding::View(v) if v.prefix.is_empty() && v.range.is_none() => Some(v.arr),
+            _ => None,
+        });
+        self.scopes.pop();
+        (tail, kept)
     }
 
     /// Lowers statements into a new block and returns it.

@@ -134,7 +134,7 @@ impl Lower<'_> {
                 return Some(n);
             }
             Inst::Extern(path) => {
-                let path = crate::ast::path_tokens(&path, self.func.span(v));
+                let path = crate::syntax::path_tokens(&path, self.func.span(v));
                 vec![Piece::Paren(vec![Piece::Tokens(quote!(#path as f64))])]
             }
             Inst::Passive {

@@ -4,9 +4,9 @@
 //! place. Each is a loop that updates an accumulator.
 
 use super::{Binding, Form, Lower};
-use crate::ast::float_type;
 use crate::ir::{Inst, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
+use crate::syntax::float_type;
 use quote::{ToTokens, quote};
 use std::collections::HashMap;
 use syn::Expr;
@@ -460,7 +460,7 @@ fn strip(mut e: &Expr) -> &Expr {
 /// The variable an expression names.
 fn name_of(e: &Expr) -> Option<String> {
     match strip(e) {
-        Expr::Path(p) => p.path.get_ident().map(crate::ast::ident_name),
+        Expr::Path(p) => p.path.get_ident().map(crate::syntax::ident_name),
         _ => None,
     }
 }
@@ -468,7 +468,7 @@ fn name_of(e: &Expr) -> Option<String> {
 /// The name a closure parameter binds (`a`, `&a`, `a: &f64`).
 fn pat_name(p: &syn::Pat) -> Option<String> {
     match p {
-        syn::Pat::Ident(i) if i.subpat.is_none() => Some(crate::ast::ident_name(&i.ident)),
+        syn::Pat::Ident(i) if i.subpat.is_none() => Some(crate::syntax::ident_name(&i.ident)),
         syn::Pat::Reference(r) => pat_name(&r.pat),
         syn::Pat::Type(t) => pat_name(&t.pat),
         syn::Pat::Paren(p) => pat_name(&p.pat),

@@ -4,9 +4,9 @@
 
 use super::scan::{may_exit, yields_value};
 use super::{Binding, Form, Lower, View};
-use crate::ast::{float_type, ident_name, is_bool_type, is_int_type};
 use crate::ir::{Inst, Stmt, Ty, ValueId};
 use crate::op::Op;
+use crate::syntax::{float_type, ident_name, is_bool_type, is_int_type};
 use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
