@@ -830,7 +830,7 @@ impl Sweep<'_> {
                 Stmt::Clear(v) => {
                     used.insert(*v);
                 }
-                Stmt::Def(v) => used.extend(self.out.inst(*v).operands()),
+                Stmt::Def(v) => used.extend(self.out.inst(*v).uses(&self.out.passive)),
                 _ => {}
             });
             // The seeds, even one that nothing after the loop adds to (a
