@@ -69,6 +69,7 @@ fn expand_item(cx: Ctxt, item: &ItemFn, args: &Args, args_ok: bool) -> (TokenStr
     let (Some(sig), Some(forward)) = (sig, forward) else {
         unreachable!("a signature that failed validation recorded an error");
     };
+    crate::ir::verify_after("lower", &forward, crate::ir::View::Plain);
     let gradient = simplify::simplify(&reverse::reverse(&forward));
     let grad_fn = codegen::grad_fn(&sig, &gradient);
     let graph_fn = args.graph.as_ref().map(|_| graph::graph_fn(&sig, &forward));

@@ -9,7 +9,7 @@
 //! on literals (in the function's own float type). `x * 0` is *not* folded to
 //! 0, since `inf * 0` is NaN.
 
-use crate::ir::{CallKind, Float, Func, Inst, ValueId, lit_inst, map_pieces};
+use crate::ir::{CallKind, Float, Func, Inst, ValueId, lit_inst, map_pieces, verify_after, View};
 use crate::op::Op;
 use std::collections::HashMap;
 
@@ -123,7 +123,9 @@ fn fold(op: Op, lits: &[f64], float: Float) -> Option<f64> {
 // Output: ret %4, %3
 pub fn simplify(func: &Func) -> Func {
     if !func.is_straight_line() {
-        return crate::tidy::tidy(func.clone());
+        let out = crate::tidy::tidy(func.clone());
+        verify_after("tidy", &out, View::of(func));
+        return out;
     }
     let mut rw = Rewriter {
         out: Func::new(func.float, func.params.clone()),
@@ -147,7 +149,10 @@ pub fn simplify(func: &Func) -> Func {
     }
     map_pieces_of(&mut rw.out, &map);
     rw.out.outputs = func.outputs.iter().map(|v| map[v.index()]).collect();
-    dead_code(&rw.out)
+    verify_after("simplify (rewrites)", &rw.out, View::Plain);
+    let out = dead_code(&rw.out);
+    verify_after("simplify (dead code)", &out, View::Plain);
+    out
 }
 
 /// Removes the instructions that no output depends on.

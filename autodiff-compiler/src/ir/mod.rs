@@ -18,11 +18,11 @@
 
 mod text;
 mod uses;
-// pub mod verify;
+pub mod verify;
 
 pub use text::pieces_text;
 pub use uses::map_pieces;
-// pub use verify::{View, verify, verify_after};
+pub use verify::{View, verify, verify_after};
 
 use crate::op::Op;
 use proc_macro2::{Span, TokenStream};

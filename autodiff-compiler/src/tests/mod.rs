@@ -35,6 +35,7 @@ fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
     if let Err(e) = cx.check() {
         panic!("unexpected error: {e}");
     }
+    crate::ir::verify_after("lower (test)", &func, crate::ir::View::Plain);
     f(func)
 }
 
@@ -45,7 +46,9 @@ fn check_lower(src: &str, expected: Expect) {
 
 /// The gradient IR of a forward function, as `#[grad]` builds it.
 fn gradient(f: &Func) -> Func {
-    simplify::simplify(&reverse::reverse(f))
+    let out = simplify::simplify(&reverse::reverse(f));
+    crate::ir::verify_after("gradient (test)", &out, crate::ir::View::of(f));
+    out
 }
 
 /// Checks the reversed and simplified IR of `src`.
