@@ -9,7 +9,7 @@
 //! on literals (in the function's own float type). `x * 0` is *not* folded to
 //! 0, since `inf * 0` is NaN.
 
-use crate::ir::{CallKind, Float, Func, Inst, ValueId, lit_inst, map_pieces, verify_after, View};
+use crate::ir::{CallKind, Float, Func, Inst, ValueId, View, lit_inst, map_pieces, verify_after};
 use crate::op::Op;
 use std::collections::HashMap;
 

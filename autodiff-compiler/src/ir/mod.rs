@@ -1,9 +1,15 @@
 //! The intermediate representation: plain data, no syn types.
 //!
-//! A [`Func`] is a flat list of instructions in SSA form: instruction `i`
-//! defines the value `ValueId(i)`, and every operand refers to an earlier
-//! instruction. Provenance lives in side tables indexed by value (`spans`,
-//! `names`), as in rust-analyzer's HIR. The `Display` impl is the text form
+//! A [`Func`] is a flat list of instructions: instruction `i` defines the
+//! value `ValueId(i)`. In straight-line code (an empty body) they run in
+//! order and every operand refers to an earlier instruction; in structured
+//! code the statements decide the order, and what holds is that a
+//! definition earlier in the block or an enclosing one, or a declaration at
+//! the top (`hoisted`), reaches every read (an instruction may read one
+//! with a higher index). [`verify`] checks these and the other invariants;
+//! `uses.rs` says what each instruction and statement reads and writes.
+//! Provenance lives in side tables indexed by value (`spans`, `names`), as
+//! in rust-analyzer's HIR. The `Display` impl (`text.rs`) is the text form
 //! that the snapshot tests compare:
 //!
 //! ```text

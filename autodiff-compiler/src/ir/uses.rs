@@ -229,20 +229,6 @@ impl Stmt {
         })
     }
 
-    /// Whether the statement writes only part of what [`Stmt::defs`] names
-    /// (an element, a row, a slot of a buffer), so the rest of it lives on.
-    pub fn defines_part(&self) -> bool {
-        matches!(
-            self,
-            Stmt::Store { .. }
-                | Stmt::AddStore { .. }
-                | Stmt::ClearStore { .. }
-                | Stmt::AddScaled { .. }
-                | Stmt::ZeroOutside { .. }
-                | Stmt::Save { .. }
-        )
-    }
-
     /// Renames every value this statement names itself, its definition
     /// included, not those of its nested blocks nor those of a definition's
     /// instruction ([`Func::map_inst_values`] renames those).

@@ -55,8 +55,7 @@ impl View {
 /// `AUTODIFF_VERIFY=1` in the environment (read once).
 fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    cfg!(test)
-        || *ON.get_or_init(|| std::env::var("AUTODIFF_VERIFY").is_ok_and(|v| v == "1"))
+    cfg!(test) || *ON.get_or_init(|| std::env::var("AUTODIFF_VERIFY").is_ok_and(|v| v == "1"))
 }
 
 /// Verifies the output of `pass` when verification is on (see [`enabled`]),
@@ -183,7 +182,11 @@ impl Verifier<'_> {
             .iter()
             .map(|v| ("outputs", *v))
             .chain(f.hoisted.iter().map(|v| ("hoisted", *v)))
-            .chain(f.adjoints.iter().flat_map(|(a, b)| [("adjoints", *a), ("adjoints", *b)]));
+            .chain(
+                f.adjoints
+                    .iter()
+                    .flat_map(|(a, b)| [("adjoints", *a), ("adjoints", *b)]),
+            );
         for (what, v) in listed {
             if v.index() >= n {
                 self.error(format!("{what}: value {v} out of range"));
@@ -321,10 +324,8 @@ impl Verifier<'_> {
                     self.expect_ty(&at, *a, want);
                 }
             }
-            Inst::Copy(s) => {
-                if self.func.ty(s) != self.func.ty(v) {
-                    self.error(format!("{at}: a copy of {s} of another type"));
-                }
+            Inst::Copy(s) if self.func.ty(s) != self.func.ty(v) => {
+                self.error(format!("{at}: a copy of {s} of another type"));
             }
             // Rows of a nested array are arrays.
             Inst::ArrayList(elems) => elems.iter().for_each(|e| self.expect_ty(&at, *e, &elem)),
@@ -353,16 +354,23 @@ impl Verifier<'_> {
         let (fl, int, bool, arr) = ([Ty::Float], [Ty::Int], [Ty::Bool], [Ty::Array]);
         match stmt {
             Stmt::Def(v) => self.inst_types(*v),
-            Stmt::Assign { dst, src } => {
-                if self.func.ty(*dst) != self.func.ty(*src) {
-                    self.error(format!("{at}: assigns {src} to {dst} of another type"));
-                }
+            Stmt::Assign { dst, src } if self.func.ty(*dst) != self.func.ty(*src) => {
+                self.error(format!("{at}: assigns {src} to {dst} of another type"));
             }
             Stmt::AddAssign { dst, src } => {
                 self.expect_ty(&at, *dst, &fl);
                 self.expect_ty(&at, *src, &fl);
             }
-            Stmt::Store { arr: a, index, value } | Stmt::AddStore { arr: a, index, value } => {
+            Stmt::Store {
+                arr: a,
+                index,
+                value,
+            }
+            | Stmt::AddStore {
+                arr: a,
+                index,
+                value,
+            } => {
                 self.expect_ty(&at, *a, &arr);
                 index.iter().for_each(|i| self.expect_ty(&at, *i, &int));
                 self.expect_ty(&at, *value, &fl);
@@ -389,7 +397,10 @@ impl Verifier<'_> {
                 prefix.iter().for_each(|i| self.expect_ty(&at, *i, &int));
                 self.expect_ty(&at, *scale, &fl);
             }
-            Stmt::Reserve { start, end, .. } | Stmt::ZeroOutside { lo: start, hi: end, .. } => {
+            Stmt::Reserve { start, end, .. }
+            | Stmt::ZeroOutside {
+                lo: start, hi: end, ..
+            } => {
                 self.expect_ty(&at, *start, &int);
                 self.expect_ty(&at, *end, &int);
             }

@@ -166,8 +166,8 @@ fn sums_into(func: &Func, v: ValueId, s: ValueId) -> bool {
 fn mentions(func: &Func, stmt: &Stmt, arr: ValueId) -> bool {
     let mut found = false;
     walk(std::slice::from_ref(stmt), &mut |s| {
-        found |= s.uses(func).contains(&arr)
-            || (!matches!(s, Stmt::Def(_)) && s.defs() == Some(arr));
+        found |=
+            s.uses(func).contains(&arr) || (!matches!(s, Stmt::Def(_)) && s.defs() == Some(arr));
     });
     found
 }
@@ -205,9 +205,7 @@ fn killed_each_trip(func: &Func, arr: ValueId, body: &[Stmt]) -> bool {
         .iter()
         .any(|s| matches!(s, Stmt::Store { arr: a, index, .. } if *a == arr && index == &[*var]));
     let mut reads_it = false;
-    walk(inner, &mut |s| {
-        reads_it |= s.uses(func).contains(&arr)
-    });
+    walk(inner, &mut |s| reads_it |= s.uses(func).contains(&arr));
     whole && writes_each && !reads_it
 }
 

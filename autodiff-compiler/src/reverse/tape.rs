@@ -18,9 +18,11 @@ use std::collections::{HashMap, HashSet};
 /// Every value the statements read ([`Stmt::uses`], nested blocks included).
 pub fn reads(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
     let mut set = HashSet::new();
-    walk(block, &mut |stmt| stmt.visit_uses(func, &mut |v| {
-        set.insert(v);
-    }));
+    walk(block, &mut |stmt| {
+        stmt.visit_uses(func, &mut |v| {
+            set.insert(v);
+        })
+    });
     set
 }
 

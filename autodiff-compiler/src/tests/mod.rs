@@ -21,8 +21,14 @@ mod structs;
 mod sweep;
 mod table;
 mod tidy;
+mod verify;
 
 fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
+    f(lowered(src))
+}
+
+/// The forward IR of `src` (verified).
+fn lowered(src: &str) -> Func {
     let item: syn::ItemFn = syn::parse_str(src).expect("test source parses");
     let cx = Ctxt::default();
     let rewritten = crate::structs::rewrite(&cx, &item, &Args::default());
@@ -36,7 +42,7 @@ fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
         panic!("unexpected error: {e}");
     }
     crate::ir::verify_after("lower (test)", &func, crate::ir::View::Plain);
-    f(func)
+    func
 }
 
 /// Checks the lowered IR of `src`.
