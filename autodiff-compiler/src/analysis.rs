@@ -112,7 +112,7 @@ pub fn useful(func: &Func) -> HashSet<ValueId> {
                 | Inst::Call { .. }
                 | Inst::Proj { .. } = inst
                 {
-                    for a in inst.operands() {
+                    for a in inst.uses(&func.passive) {
                         if differentiable(func.ty(a)) {
                             useful.insert(a);
                         }

@@ -111,6 +111,7 @@ pub fn expand_sig(cx: Ctxt, sig: &Sig, args: &Args, stand_ins: bool) -> Expansio
         }
         .with_errors(errors);
     }
+    crate::ir::verify_after("lower", &forward, crate::ir::View::Plain);
     let gradient = simplify::simplify(&reverse::reverse(&forward));
     let mut fns = codegen::grad_fn(sig, &gradient);
     if args.graph.is_some() {

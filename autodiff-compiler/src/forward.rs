@@ -327,6 +327,7 @@ pub fn tangents_of(forward: &Func, second_order: bool, output: ValueId) -> Tange
         func.body = body;
     }
     func.outputs = vec![value, tangent];
+    crate::ir::verify_after("forward::tangents", &func, crate::ir::View::Plain);
     Tangents {
         func,
         value,

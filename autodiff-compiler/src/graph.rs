@@ -291,6 +291,7 @@ pub fn instrument(forward: &Func, name: &str) -> Instrumented {
     };
     let body = pass.block(body);
     pass.func.body = body;
+    crate::ir::verify_after("graph::instrument", &pass.func, crate::ir::View::Circuit);
     Instrumented {
         func: pass.func,
         probes: pass.probes,
@@ -486,6 +487,7 @@ pub fn graph_fn(sig: &Sig, forward: &Func) -> crate::expansion::GeneratedFn {
         probes,
     };
     let Instrumented { func, probes } = attach_gradients(reversed);
+    crate::ir::verify_after("graph::attach_gradients", &func, crate::ir::View::Circuit);
     let probe_code: Vec<TokenStream> = probes.iter().map(|p| probe_tokens(&func, p)).collect();
     let decls = declarations(&probes);
     let body = codegen::structured_body(sig, &func, None, &probe_code);

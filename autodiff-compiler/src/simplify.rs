@@ -9,7 +9,7 @@
 //! on literals (in the function's own float type). `x * 0` is *not* folded to
 //! 0, since `inf * 0` is NaN.
 
-use crate::ir::{CallKind, Float, Func, Inst, ValueId, lit_inst};
+use crate::ir::{CallKind, Float, Func, Inst, ValueId, View, lit_inst, map_pieces, verify_after};
 use crate::op::Op;
 use std::collections::HashMap;
 
@@ -123,7 +123,9 @@ fn fold(op: Op, lits: &[f64], float: Float) -> Option<f64> {
 // Output: ret %4, %3
 pub fn simplify(func: &Func) -> Func {
     if !func.is_straight_line() {
-        return crate::tidy::tidy(func.clone());
+        let out = crate::tidy::tidy(func.clone());
+        verify_after("tidy", &out, View::of(func));
+        return out;
     }
     let mut rw = Rewriter {
         out: Func::new(func.float, func.params.clone()),
@@ -133,47 +135,24 @@ pub fn simplify(func: &Func) -> Func {
     let mut map: Vec<ValueId> = Vec::with_capacity(func.insts.len());
     for (i, inst) in func.insts.iter().enumerate() {
         let span = func.spans[i];
+        let mut inst = inst.clone();
+        // Operands are earlier values: already renumbered.
+        inst.map_values(&mut |a| map[a.index()]);
         let v = match inst {
-            Inst::Op { op, args } => {
-                let args = args.iter().map(|a| map[a.index()]).collect();
-                rw.op(*op, args, span)
-            }
-            Inst::Proj { tuple, index } => rw.emit(
-                Inst::Proj {
-                    tuple: map[tuple.index()],
-                    index: *index,
-                },
-                span,
-            ),
-            Inst::Call { callee, args, kind } => {
-                let args = args
-                    .iter()
-                    .map(|a| crate::ir::Arg {
-                        value: map[a.value.index()],
-                        prefix: a.prefix.iter().map(|v| map[v.index()]).collect(),
-                        by_ref: a.by_ref,
-                    })
-                    .collect();
-                rw.emit(
-                    Inst::Call {
-                        callee: callee.clone(),
-                        args,
-                        kind: *kind,
-                    },
-                    span,
-                )
-            }
-            // A copy reads a value, renumbered like any operand.
-            Inst::Copy(v) => rw.emit(Inst::Copy(map[v.index()]), span),
-            other => rw.emit(other.clone(), span),
+            Inst::Op { op, args } => rw.op(op, args, span),
+            other => rw.emit(other, span),
         };
         if rw.out.names[v.index()].is_none() {
             rw.out.names[v.index()] = func.names[i].clone();
         }
         map.push(v);
     }
+    map_pieces_of(&mut rw.out, &map);
     rw.out.outputs = func.outputs.iter().map(|v| map[v.index()]).collect();
-    dead_code(&rw.out)
+    verify_after("simplify (rewrites)", &rw.out, View::Plain);
+    let out = dead_code(&rw.out);
+    verify_after("simplify (dead code)", &out, View::Plain);
+    out
 }
 
 /// Removes the instructions that no output depends on.
@@ -184,9 +163,7 @@ pub fn dead_code(func: &Func) -> Func {
     }
     for i in (0..func.insts.len()).rev() {
         if live[i] {
-            for a in func.insts[i].operands() {
-                live[a.index()] = true;
-            }
+            func.insts[i].visit_uses(&func.passive, &mut |a| live[a.index()] = true);
         }
     }
     // A call whose partials nobody reads needs only `g`, not `g_grad`.
@@ -206,38 +183,35 @@ pub fn dead_code(func: &Func) -> Func {
         if !live[i] {
             continue;
         }
-        let inst = match inst {
-            Inst::Op { op, args } => Inst::Op {
-                op: *op,
-                args: args.iter().map(|a| map[a.index()]).collect(),
-            },
-            Inst::Proj { tuple, index } => Inst::Proj {
-                tuple: map[tuple.index()],
-                index: *index,
-            },
-            Inst::Call { callee, args, kind } => Inst::Call {
-                callee: callee.clone(),
-                args: args
-                    .iter()
-                    .map(|a| crate::ir::Arg {
-                        value: map[a.value.index()],
-                        prefix: a.prefix.iter().map(|v| map[v.index()]).collect(),
-                        by_ref: a.by_ref,
-                    })
-                    .collect(),
-                kind: match kind {
-                    CallKind::Value | CallKind::Grad if needs_grad[i] => CallKind::Grad,
-                    CallKind::Value | CallKind::Grad => CallKind::Value,
-                    other => *other,
-                },
-            },
-            Inst::Copy(v) => Inst::Copy(map[v.index()]),
-            other => other.clone(),
-        };
+        let mut inst = inst.clone();
+        inst.map_values(&mut |a| map[a.index()]);
+        if let Inst::Call { kind, .. } = &mut inst {
+            *kind = match *kind {
+                CallKind::Value | CallKind::Grad if needs_grad[i] => CallKind::Grad,
+                CallKind::Value | CallKind::Grad => CallKind::Value,
+                other => other,
+            };
+        }
         let v = out.push(inst, func.spans[i]);
         out.names[v.index()] = func.names[i].clone();
         map[i] = v;
     }
     out.outputs = func.outputs.iter().map(|v| map[v.index()]).collect();
+    map_pieces_of(&mut out, &map);
     out
+}
+
+/// Renumbers the values of the passive sources of `func`'s instructions
+/// (an instruction's own operands are renumbered as it is copied).
+fn map_pieces_of(func: &mut Func, map: &[ValueId]) {
+    let mut passive = std::mem::take(&mut func.passive);
+    let mut done = vec![false; passive.len()];
+    for inst in &func.insts {
+        if let Inst::Passive { index, .. } | Inst::ArrayRepeat { len: index, .. } = inst
+            && !std::mem::replace(&mut done[*index], true)
+        {
+            map_pieces(&mut passive[*index], &mut |v| map[v.index()]);
+        }
+    }
+    func.passive = passive;
 }

@@ -41,7 +41,7 @@
 //! around it (at most [`ROUNDS`], then a safe approximation), so its cost is
 //! linear in the length of the function.
 
-use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId, collect_piece_values};
+use crate::ir::{Func, Inst, Stmt, Ty, ValueId};
 use std::collections::{HashMap, HashSet};
 
 /// Fixpoint iterations of a loop before falling back to a safe
@@ -118,7 +118,7 @@ fn local_variables(facts: &Facts, body: &[Stmt]) -> HashMap<ValueId, ValueId> {
             self.span.push((id, id + 1));
             for stmt in block {
                 self.reads.clear();
-                self.facts.reads(stmt, &mut self.reads);
+                stmt.visit_uses(self.facts.func, &mut |v| self.reads.push(v));
                 let own_def = match stmt {
                     Stmt::Def(v) => Some(*v),
                     _ => None,
@@ -127,7 +127,7 @@ fn local_variables(facts: &Facts, body: &[Stmt]) -> HashMap<ValueId, ValueId> {
                     Stmt::Assign { dst, src } if !self.reads.contains(dst) => Some((*dst, *src)),
                     _ => None,
                 };
-                let written = self.facts.writes(stmt).filter(|w| Some(*w) != own_def);
+                let written = stmt.defs().filter(|w| Some(*w) != own_def);
                 let touched: Vec<ValueId> = self.reads.iter().copied().chain(written).collect();
                 for v in touched {
                     let e = self.seen.entry(v).or_insert_with(|| Seen {
@@ -247,23 +247,19 @@ fn propagate(func: &mut Func, body: Vec<Stmt>, same: &HashMap<ValueId, ValueId>)
         return body;
     }
     let map = |v: ValueId| same.get(&v).copied().unwrap_or(v);
-    for inst in &mut func.insts {
-        map_inst(inst, &map);
-    }
-    for pieces in &mut func.passive {
-        map_pieces(pieces, &map);
-    }
-    fn block(
-        b: Vec<Stmt>,
-        same: &HashMap<ValueId, ValueId>,
-        map: &impl Fn(ValueId) -> ValueId,
-    ) -> Vec<Stmt> {
+    func.map_inst_values(&mut { map });
+    fn block(b: Vec<Stmt>, same: &HashMap<ValueId, ValueId>) -> Vec<Stmt> {
+        let map = |v: ValueId| same.get(&v).copied().unwrap_or(v);
         b.into_iter()
             .filter(|s| !matches!(s, Stmt::Def(v) if same.contains_key(v)))
-            .map(|s| map_stmt(s.map_blocks(|inner| block(inner, same, map)), map))
+            .map(|s| {
+                let mut s = s.map_blocks(|inner| block(inner, same));
+                s.map_values(&mut { map });
+                s
+            })
             .collect()
     }
-    block(body, same, &map)
+    block(body, same)
 }
 
 /// Gives each variable of [`local_variables`] a new value defined where the
@@ -287,183 +283,29 @@ fn localize(func: &mut Func, body: Vec<Stmt>, locals: &HashMap<ValueId, ValueId>
             *src = map(*src);
         }
     }
-    for inst in &mut func.insts {
-        map_inst(inst, &map);
-    }
-    for pieces in &mut func.passive {
-        map_pieces(pieces, &map);
-    }
+    func.map_inst_values(&mut { map });
     let mut first = HashSet::new();
-    rename_block(body, &rename, &map, &mut first)
+    rename_block(body, &rename, &mut first)
 }
 
 fn rename_block(
     block: Vec<Stmt>,
     rename: &HashMap<ValueId, ValueId>,
-    map: &impl Fn(ValueId) -> ValueId,
     first: &mut HashSet<ValueId>,
 ) -> Vec<Stmt> {
     let mut out = Vec::with_capacity(block.len());
     for stmt in block {
-        let stmt = match stmt {
+        let mut stmt = match stmt {
             Stmt::Def(v) if rename.contains_key(&v) => continue,
             Stmt::Assign { dst, .. } if rename.contains_key(&dst) && first.insert(dst) => {
                 Stmt::Def(rename[&dst])
             }
-            other => other.map_blocks(|b| rename_block(b, rename, map, first)),
+            other => other.map_blocks(|b| rename_block(b, rename, first)),
         };
-        out.push(map_stmt(stmt, map));
+        stmt.map_values(&mut |v| rename.get(&v).copied().unwrap_or(v));
+        out.push(stmt);
     }
     out
-}
-
-fn map_pieces(pieces: &mut [Piece], map: &impl Fn(ValueId) -> ValueId) {
-    for p in pieces {
-        match p {
-            Piece::Tokens(_) => {}
-            Piece::Value(v) => *v = map(*v),
-            Piece::Paren(inner) | Piece::Bracket(inner) => map_pieces(inner, map),
-        }
-    }
-}
-
-fn map_inst(inst: &mut Inst, map: &impl Fn(ValueId) -> ValueId) {
-    let m = |v: &mut ValueId| *v = map(*v);
-    match inst {
-        Inst::Op { args, .. } | Inst::ArrayList(args) => args.iter_mut().for_each(m),
-        Inst::Copy(v) | Inst::ZeroLike(v) | Inst::OutputLike(v) => m(v),
-        Inst::ArrayRepeat { elem, .. } => m(elem),
-        Inst::Load { arr, index } => {
-            m(arr);
-            index.iter_mut().for_each(m);
-        }
-        Inst::TapeBuf { start, end, .. } => {
-            m(start);
-            m(end);
-        }
-        Inst::Call { args, .. } => {
-            for a in args {
-                m(&mut a.value);
-                a.prefix.iter_mut().for_each(m);
-            }
-        }
-        Inst::Proj { tuple, .. } => m(tuple),
-        Inst::Param(_)
-        | Inst::Lit { .. }
-        | Inst::Extern(_)
-        | Inst::Passive { .. }
-        | Inst::ArrayParam(_)
-        | Inst::Zero
-        | Inst::NegZero => {}
-    }
-}
-
-/// `stmt` with every value it names itself mapped (not its nested blocks').
-fn map_stmt(stmt: Stmt, map: &impl Fn(ValueId) -> ValueId) -> Stmt {
-    let ms = |v: Vec<ValueId>| v.into_iter().map(map).collect::<Vec<_>>();
-    match stmt {
-        Stmt::Def(v) => Stmt::Def(map(v)),
-        Stmt::Assign { dst, src } => Stmt::Assign {
-            dst: map(dst),
-            src: map(src),
-        },
-        Stmt::AddAssign { dst, src } => Stmt::AddAssign {
-            dst: map(dst),
-            src: map(src),
-        },
-        Stmt::Store { arr, index, value } => Stmt::Store {
-            arr: map(arr),
-            index: ms(index),
-            value: map(value),
-        },
-        Stmt::AddStore { arr, index, value } => Stmt::AddStore {
-            arr: map(arr),
-            index: ms(index),
-            value: map(value),
-        },
-        Stmt::ClearStore { arr, index } => Stmt::ClearStore {
-            arr: map(arr),
-            index: ms(index),
-        },
-        Stmt::If { cond, then, els } => Stmt::If {
-            cond: map(cond),
-            then,
-            els,
-        },
-        Stmt::For {
-            var,
-            start,
-            end,
-            rev,
-            body,
-        } => Stmt::For {
-            var: map(var),
-            start: map(start),
-            end: map(end),
-            rev,
-            body,
-        },
-        Stmt::While { head, cond, body } => Stmt::While {
-            head,
-            cond: map(cond),
-            body,
-        },
-        Stmt::Clear(v) => Stmt::Clear(map(v)),
-        Stmt::Push(v) => Stmt::Push(map(v)),
-        Stmt::Pop(v) => Stmt::Pop(map(v)),
-        Stmt::Count(v) => Stmt::Count(map(v)),
-        Stmt::PushTuple(v) => Stmt::PushTuple(map(v)),
-        Stmt::PopTuple(v) => Stmt::PopTuple(map(v)),
-        Stmt::AddScaled {
-            dst,
-            prefix,
-            scale,
-            src,
-        } => Stmt::AddScaled {
-            dst: map(dst),
-            prefix: ms(prefix),
-            scale: map(scale),
-            src: map(src),
-        },
-        Stmt::Reserve {
-            start,
-            end,
-            per_trip,
-        } => Stmt::Reserve {
-            start: map(start),
-            end: map(end),
-            per_trip,
-        },
-        Stmt::Save {
-            buf,
-            var,
-            slot,
-            value,
-        } => Stmt::Save {
-            buf: map(buf),
-            var: map(var),
-            slot,
-            value: map(value),
-        },
-        Stmt::Restore {
-            buf,
-            var,
-            slot,
-            value,
-        } => Stmt::Restore {
-            buf: map(buf),
-            var: map(var),
-            slot,
-            value: map(value),
-        },
-        Stmt::ZeroOutside { arr, lo, hi } => Stmt::ZeroOutside {
-            arr: map(arr),
-            lo: map(lo),
-            hi: map(hi),
-        },
-        Stmt::Effect(k) => Stmt::Effect(k),
-        Stmt::Probe(k) => Stmt::Probe(k),
-    }
 }
 
 /// The values that must still be declared at the top of the function:
@@ -496,12 +338,12 @@ fn visit_scopes(
     let mut reads = Vec::new();
     for stmt in block {
         reads.clear();
-        facts.reads(stmt, &mut reads);
+        stmt.visit_uses(facts.func, &mut |v| reads.push(v));
         let own_def = match stmt {
             Stmt::Def(v) => Some(*v),
             _ => None,
         };
-        let written = facts.writes(stmt).filter(|w| Some(*w) != own_def);
+        let written = stmt.defs().filter(|w| Some(*w) != own_def);
         for v in reads.iter().copied().chain(written) {
             if hoisted.contains(&v) && !scopes.iter().any(|s| s.contains(&v)) {
                 needed.insert(v);
@@ -584,86 +426,11 @@ impl<'a> Facts<'a> {
                 && matches!(self.func.inst(v), Inst::Load { .. } | Inst::Passive { .. }))
     }
 
-    /// The values `v`'s instruction reads.
-    fn operands(&self, v: ValueId, out: &mut Vec<ValueId>) {
-        let inst = self.func.inst(v);
-        out.extend(inst.operands());
-        match inst {
-            Inst::Passive { index, .. } | Inst::ArrayRepeat { len: index, .. } => {
-                collect_piece_values(&self.func.passive[*index], out)
-            }
-            Inst::TapeBuf { start, end, .. } => out.extend([*start, *end]),
-            _ => {}
-        }
-    }
-
-    /// The values `stmt` itself reads (not its nested blocks').
-    fn reads(&self, stmt: &Stmt, out: &mut Vec<ValueId>) {
-        match stmt {
-            Stmt::Def(v) => self.operands(*v, out),
-            Stmt::Assign { src, .. } => out.push(*src),
-            Stmt::AddAssign { dst, src } => out.extend([*dst, *src]),
-            Stmt::Store { arr, index, value } | Stmt::AddStore { arr, index, value } => {
-                out.push(*arr);
-                out.extend(index);
-                out.push(*value);
-            }
-            Stmt::ClearStore { arr, index } => {
-                out.push(*arr);
-                out.extend(index);
-            }
-            Stmt::If { cond, .. } | Stmt::While { cond, .. } => out.push(*cond),
-            Stmt::For { start, end, .. } | Stmt::Reserve { start, end, .. } => {
-                out.extend([*start, *end])
-            }
-            Stmt::Push(v) | Stmt::Count(v) | Stmt::PushTuple(v) => out.push(*v),
-            Stmt::AddScaled {
-                dst,
-                prefix,
-                scale,
-                src,
-            } => {
-                out.push(*dst);
-                out.extend(prefix);
-                out.extend([*scale, *src]);
-            }
-            Stmt::Effect(k) => collect_piece_values(&self.func.passive[*k], out),
-            Stmt::Save {
-                buf, var, value, ..
-            } => out.extend([*buf, *var, *value]),
-            Stmt::Restore { buf, var, .. } => out.extend([*buf, *var]),
-            Stmt::ZeroOutside { arr, lo, hi } => out.extend([*arr, *lo, *hi]),
-            Stmt::Clear(_) | Stmt::Pop(_) | Stmt::PopTuple(_) | Stmt::Probe(_) => {}
-        }
-    }
-
-    /// The value `stmt` itself writes, if any (not its nested blocks').
-    fn writes(&self, stmt: &Stmt) -> Option<ValueId> {
-        Some(match stmt {
-            Stmt::Def(v)
-            | Stmt::Clear(v)
-            | Stmt::Pop(v)
-            | Stmt::Count(v)
-            | Stmt::PopTuple(v)
-            | Stmt::Assign { dst: v, .. }
-            | Stmt::AddAssign { dst: v, .. }
-            | Stmt::Restore { value: v, .. }
-            | Stmt::For { var: v, .. }
-            | Stmt::Store { arr: v, .. }
-            | Stmt::AddStore { arr: v, .. }
-            | Stmt::ClearStore { arr: v, .. }
-            | Stmt::AddScaled { dst: v, .. }
-            | Stmt::ZeroOutside { arr: v, .. }
-            | Stmt::Save { buf: v, .. } => *v,
-            _ => return None,
-        })
-    }
-
     /// Everything `stmt` and its nested blocks read and write.
     fn deep(&self, stmt: &Stmt, reads: &mut Vec<ValueId>, writes: &mut Vec<ValueId>) {
         let mut f = |s: &Stmt| {
-            self.reads(s, reads);
-            writes.extend(self.writes(s));
+            s.visit_uses(self.func, &mut |v| reads.push(v));
+            writes.extend(s.defs());
         };
         f(stmt);
         for inner in stmt.blocks() {
@@ -767,7 +534,7 @@ fn cleared(facts: &Facts, block: &mut [Stmt], zero: &mut HashSet<ValueId>, rewri
                 assign(zero, &vars, &exit);
             }
             other => {
-                if let Some(v) = facts.writes(other) {
+                if let Some(v) = other.defs() {
                     zero.remove(&v);
                 }
             }
@@ -892,14 +659,14 @@ fn dead(
                 *head = dead(facts, std::mem::take(head), live, defs);
             }
             other => {
-                if let Some(v) = facts.writes(other)
+                if let Some(v) = other.defs()
                     && !matches!(other, Stmt::AddAssign { .. } | Stmt::Count(_))
                     && facts.tracked(v)
                 {
                     live.remove(&v);
                 }
                 reads.clear();
-                facts.reads(other, &mut reads);
+                other.visit_uses(facts.func, &mut |v| reads.push(v));
                 live.extend(reads.iter().copied().filter(|v| facts.tracked(*v)));
             }
         }
@@ -944,8 +711,7 @@ fn sink(facts: &Facts, block: Vec<Stmt>, seen: &mut HashSet<ValueId>) -> Vec<Stm
     for stmt in block {
         if let Stmt::Def(v) = stmt {
             let again = !seen.insert(v);
-            let mut ops = Vec::new();
-            facts.operands(v, &mut ops);
+            let ops = facts.func.inst(v).uses(&facts.func.passive);
             // Only what reads values that live on anyway (defined before
             // the block, or pending themselves) moves: sinking `a + b` past
             // the point where `a` and `b` die would lengthen two lives to

@@ -218,7 +218,7 @@ fn own_trips(func: &Func, var: ValueId, body: &[Stmt]) -> Vec<ValueId> {
         }
         Stmt::Def(v) => {
             other.insert(*v);
-            other.extend(func.inst(*v).operands());
+            other.extend(func.inst(*v).uses(&func.passive));
         }
         _ => {}
     });

@@ -21,9 +21,8 @@
 //! (ε = 2⁻⁵³ for `f64`), the bound of recursive summation. The primal value
 //! is computed in the order the user wrote.
 
-use super::tape::{is_constant, stmt_reads};
+use super::tape::is_constant;
 use crate::analysis::walk;
-use crate::ir::collect_piece_values;
 use crate::ir::{Func, Inst, Stmt, Ty, ValueId};
 use crate::op::Op;
 use std::collections::{HashMap, HashSet};
@@ -114,13 +113,13 @@ fn fusable(func: &Func, var: ValueId, body: &[Stmt], after: &[Stmt]) -> Option<V
     let mut read = Vec::new();
     walk(body, &mut |stmt| match stmt {
         Stmt::Def(v) if sums.contains_key(v) => {
-            let mut operands = func.inst(*v).operands();
+            let mut operands = func.inst(*v).uses(&func.passive);
             let at = operands.iter().position(|o| *o == sums[v]);
             operands.remove(at.expect("a sum reads its variable"));
             read.extend(operands);
         }
         Stmt::Assign { dst, src } if sums.get(src) == Some(dst) => {}
-        other => read.extend(stmt_reads(func, other)),
+        other => read.extend(other.uses(func)),
     });
     if read
         .iter()
@@ -167,8 +166,8 @@ fn sums_into(func: &Func, v: ValueId, s: ValueId) -> bool {
 fn mentions(func: &Func, stmt: &Stmt, arr: ValueId) -> bool {
     let mut found = false;
     walk(std::slice::from_ref(stmt), &mut |s| {
-        found |= stmt_reads(func, s).contains(&arr)
-            || matches!(s, Stmt::Store { arr: a, .. } if *a == arr);
+        found |=
+            s.uses(func).contains(&arr) || (!matches!(s, Stmt::Def(_)) && s.defs() == Some(arr));
     });
     found
 }
@@ -206,33 +205,8 @@ fn killed_each_trip(func: &Func, arr: ValueId, body: &[Stmt]) -> bool {
         .iter()
         .any(|s| matches!(s, Stmt::Store { arr: a, index, .. } if *a == arr && index == &[*var]));
     let mut reads_it = false;
-    walk(inner, &mut |s| {
-        reads_it |= stmt_reads(func, s).contains(&arr)
-    });
+    walk(inner, &mut |s| reads_it |= s.uses(func).contains(&arr));
     whole && writes_each && !reads_it
-}
-
-/// The values a statement (and the blocks nested in it) writes or defines.
-fn writes(stmt: &Stmt, out: &mut HashSet<ValueId>) {
-    walk(std::slice::from_ref(stmt), &mut |s| match s {
-        Stmt::Def(v)
-        | Stmt::Pop(v)
-        | Stmt::Count(v)
-        | Stmt::PopTuple(v)
-        | Stmt::Clear(v)
-        | Stmt::Assign { dst: v, .. }
-        | Stmt::AddAssign { dst: v, .. }
-        | Stmt::Store { arr: v, .. }
-        | Stmt::AddStore { arr: v, .. }
-        | Stmt::ClearStore { arr: v, .. }
-        | Stmt::AddScaled { dst: v, .. } => {
-            out.insert(*v);
-        }
-        Stmt::For { var, .. } => {
-            out.insert(*var);
-        }
-        _ => {}
-    });
 }
 
 /// The statements of `draft` that the values of `outputs` at its end depend
@@ -258,19 +232,15 @@ pub fn slice(
             Stmt::Def(v) => {
                 if needed.remove(v) {
                     keep[i] = true;
-                    let inst = func.inst(*v);
-                    needed.extend(inst.operands());
-                    if let Inst::Passive { index, .. } = inst {
-                        let mut values = Vec::new();
-                        collect_piece_values(&func.passive[*index], &mut values);
-                        needed.extend(values);
-                    }
+                    needed.extend(func.inst(*v).uses(&func.passive));
                 }
             }
             other => {
-                let mut written = HashSet::new();
-                writes(other, &mut written);
-                if written.iter().any(|v| needed.contains(v)) {
+                let mut written = false;
+                walk(std::slice::from_ref(other), &mut |s| {
+                    written |= s.defs().is_some_and(|v| needed.contains(&v));
+                });
+                if written {
                     return None;
                 }
             }
@@ -318,11 +288,8 @@ pub fn available(
             if !pure {
                 return false;
             }
-            let mut operands = inst.operands();
-            if let Inst::Passive { index, .. } = inst {
-                collect_piece_values(&func.passive[*index], &mut operands);
-            }
-            if !operands
+            if !inst
+                .uses(&func.passive)
                 .iter()
                 .all(|o| available(func, *o, pos, assigned, again))
             {

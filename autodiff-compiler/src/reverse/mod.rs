@@ -26,18 +26,22 @@ mod tape;
 
 pub use tape::is_const_expr;
 
-use crate::ir::{Arg, CallKind, Func, Inst, Ty, ValueId};
+use crate::ir::{Arg, CallKind, Func, Inst, Ty, ValueId, View, verify_after};
 
 // Input:  the forward IR of `f` (`ret %4`)
 // Output: the same, with the adjoint sweep and `ret %4, ∂p1, ∂p2, …`
 pub fn reverse(forward: &Func) -> Func {
-    if forward.is_straight_line() {
+    let view = View::of(forward);
+    let out = if forward.is_straight_line() {
         straight::reverse(forward)
     } else if let Some(detached) = shift::detach_shifts(forward) {
+        verify_after("reverse::shift", &detached, view);
         structured::reverse(&detached)
     } else {
         structured::reverse(forward)
-    }
+    };
+    verify_after("reverse", &out, view);
+    out
 }
 
 /// The arguments of a call that have a slot in the tuple `g_grad` returns

@@ -22,7 +22,6 @@
 //! Only structured bodies are rewritten, and only for a value subtracted
 //! inside an `exp` (the candidates are few, so the cost stays linear).
 
-use super::tape::stmt_reads;
 use crate::analysis::walk;
 use crate::ir::{Func, Inst, Stmt, Ty, ValueId};
 use crate::op::Op;
@@ -269,12 +268,7 @@ impl Interp<'_> {
                 let deps: Vec<Dep> = args.iter().map(|a| self.get(*a)).collect();
                 transfer(*op, &deps)
             }
-            Inst::Passive { index, .. } => {
-                let mut vs = Vec::new();
-                crate::ir::collect_piece_values(&self.func.passive[*index], &mut vs);
-                (!reads_shifted(&vs)).then_some(Dep::Indep)
-            }
-            other => (!reads_shifted(&other.operands())).then_some(Dep::Indep),
+            other => (!reads_shifted(&other.uses(&self.func.passive))).then_some(Dep::Indep),
         }
     }
 }
@@ -372,7 +366,7 @@ fn block_at<'a>(body: &'a [Stmt], path: &[(usize, usize)]) -> &'a [Stmt] {
 fn assigns(stmt: &Stmt, m: ValueId) -> bool {
     let mut found = false;
     walk(std::slice::from_ref(stmt), &mut |s| {
-        if matches!(s, Stmt::Def(v) | Stmt::Assign { dst: v, .. } if *v == m) {
+        if s.defs() == Some(m) {
             found = true;
         }
     });
@@ -403,13 +397,13 @@ fn detach(func: &Func, m: ValueId) -> Option<Func> {
     // the block), not as the result.
     let in_block = defs_in(&[block]);
     let mut reads_inside = HashSet::new();
-    walk(region, &mut |s| reads_inside.extend(stmt_reads(func, s)));
+    walk(region, &mut |s| reads_inside.extend(s.uses(func)));
     if !reads_inside.contains(&m) {
         return None;
     }
     let mut reads_outside = HashSet::new();
     collect_outside(&func.body, block, &mut |s| {
-        reads_outside.extend(stmt_reads(func, s))
+        reads_outside.extend(s.uses(func))
     });
     for v in &interp.tainted {
         if !in_block.contains(v) || reads_outside.contains(v) || func.outputs.contains(v) {
@@ -426,13 +420,6 @@ fn collect_outside(body: &[Stmt], block: &[Stmt], f: &mut impl FnMut(&Stmt)) {
     }
     for stmt in body {
         f(stmt);
-        if let Stmt::While { cond, .. } = stmt {
-            // `stmt_reads` leaves out a `while` condition.
-            f(&Stmt::Assign {
-                dst: *cond,
-                src: *cond,
-            });
-        }
         for inner in stmt.blocks() {
             collect_outside(inner, block, f);
         }
@@ -453,21 +440,22 @@ fn rewrite(func: &Func, path: &[(usize, usize)], cut: usize, m: ValueId) -> Func
     out.names[d.index()] = func.names[m.index()].clone();
     let mut body = std::mem::take(&mut out.body);
     let block = block_at_mut(&mut body, path);
+    // Every read of `m` in the region (the interpretation accepted only
+    // reads by arithmetic, copies, assignments and effects, which have the
+    // value either way); `m` is not assigned there.
+    let mut ren = |v: ValueId| if v == m { d } else { v };
     let mut defs = Vec::new();
     for stmt in &mut block[cut + 1..] {
-        rename(stmt, m, d, &mut defs);
+        stmt.map_values_deep(&mut ren);
+        walk(std::slice::from_ref(stmt), &mut |s| {
+            if let Stmt::Def(v) = s {
+                defs.push(*v);
+            }
+        });
     }
     block.insert(cut + 1, Stmt::Def(d));
     for v in defs {
-        if let Inst::Op { args, .. } | Inst::ArrayList(args) = &mut out.insts[v.index()] {
-            for a in args.iter_mut().filter(|a| **a == m) {
-                *a = d;
-            }
-        } else if let Inst::Copy(s) = &mut out.insts[v.index()]
-            && *s == m
-        {
-            *s = d;
-        }
+        out.insts[v.index()].map_values(&mut ren);
     }
     out.body = body;
     out
@@ -496,29 +484,4 @@ fn block_at_mut<'a>(body: &'a mut Vec<Stmt>, path: &[(usize, usize)]) -> &'a mut
         };
     }
     b
-}
-
-/// Renames `m` to `d` in the statement's own operands and collects the
-/// definitions (whose instructions read their operands) it contains.
-fn rename(stmt: &mut Stmt, m: ValueId, d: ValueId, defs: &mut Vec<ValueId>) {
-    match stmt {
-        Stmt::Def(v) => defs.push(*v),
-        Stmt::Assign { src, .. } if *src == m => *src = d,
-        Stmt::If { then, els, .. } => {
-            for s in then.iter_mut().chain(els.iter_mut()) {
-                rename(s, m, d, defs);
-            }
-        }
-        Stmt::For { body, .. } => {
-            for s in body {
-                rename(s, m, d, defs);
-            }
-        }
-        Stmt::While { head, body, .. } => {
-            for s in head.iter_mut().chain(body.iter_mut()) {
-                rename(s, m, d, defs);
-            }
-        }
-        _ => {}
-    }
 }

@@ -19,7 +19,6 @@
 //! summed first trip first. Two contributions sum to the same bits in
 //! either order.
 
-use super::tape::stmt_reads;
 use crate::analysis::walk;
 use crate::ir::{Func, Inst, Piece, Stmt, Ty, ValueId};
 use crate::op::Op;
@@ -215,20 +214,16 @@ fn gradient_arrays(func: &Func) -> HashSet<ValueId> {
     out
 }
 
-/// The values statements (and the blocks in them) read or write.
+/// The values statements (and the blocks in them) read or write, their
+/// own definitions left out ([`Stmt::uses`] and [`Stmt::defs`]).
 fn touched(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
     let mut out = HashSet::new();
     walk(block, &mut |s| {
-        out.extend(stmt_reads(func, s));
-        match s {
-            Stmt::AddStore { arr, .. } | Stmt::Store { arr, .. } | Stmt::ClearStore { arr, .. } => {
-                out.insert(*arr);
-            }
-            Stmt::AddScaled { dst, src, .. } => {
-                out.insert(*dst);
-                out.insert(*src);
-            }
-            _ => {}
+        s.visit_uses(func, &mut |v| {
+            out.insert(v);
+        });
+        if !matches!(s, Stmt::Def(_)) {
+            out.extend(s.defs());
         }
     });
     out

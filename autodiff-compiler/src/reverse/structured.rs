@@ -711,8 +711,11 @@ pub fn reverse(forward: &Func) -> Func {
     out.hoisted = hoisted;
     out.adjoints = adj.into_iter().collect();
     out.adjoints.sort();
+    let view = crate::ir::View::of(forward);
+    crate::ir::verify_after("reverse::structured (sweep, fuse, buffers)", &out, view);
     // Gradients of array parameters: each element stored once, where it can be.
     super::stores::rewrite(&mut out);
+    crate::ir::verify_after("reverse::stores", &out, view);
     out
 }
 
@@ -830,7 +833,7 @@ impl Sweep<'_> {
                 Stmt::Clear(v) => {
                     used.insert(*v);
                 }
-                Stmt::Def(v) => used.extend(self.out.inst(*v).operands()),
+                Stmt::Def(v) => used.extend(self.out.inst(*v).uses(&self.out.passive)),
                 _ => {}
             });
             // The seeds, even one that nothing after the loop adds to (a

@@ -11,46 +11,19 @@
 //! tuples of calls made inside loops or branches.
 
 use crate::analysis::walk;
-use crate::ir::collect_piece_values;
 use crate::ir::{Func, Inst, Piece, Stmt, Tape, Ty, ValueId};
 use crate::op::Op;
 use std::collections::{HashMap, HashSet};
 
-/// Every value the statements read.
+/// Every value the statements read ([`Stmt::uses`], nested blocks included).
 pub fn reads(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
     let mut set = HashSet::new();
-    walk(block, &mut |stmt| set.extend(stmt_reads(func, stmt)));
+    walk(block, &mut |stmt| {
+        stmt.visit_uses(func, &mut |v| {
+            set.insert(v);
+        })
+    });
     set
-}
-
-/// The values one statement reads itself (not those of the blocks nested
-/// in it): operands, values in passive source, stored values and indices,
-/// conditions and loop bounds.
-pub fn stmt_reads(func: &Func, stmt: &Stmt) -> Vec<ValueId> {
-    let mut out = Vec::new();
-    match stmt {
-        Stmt::Def(v) => {
-            let inst = func.inst(*v);
-            out.extend(inst.operands());
-            if let Inst::Passive { index, .. } = inst {
-                collect_piece_values(&func.passive[*index], &mut out);
-            }
-        }
-        Stmt::Assign { src, .. } | Stmt::AddAssign { src, .. } => out.push(*src),
-        Stmt::Store { index, value, .. } | Stmt::AddStore { index, value, .. } => {
-            out.extend(index.iter().copied());
-            out.push(*value);
-        }
-        Stmt::ClearStore { index, .. } => out.extend(index.iter().copied()),
-        Stmt::If { cond, .. } => out.push(*cond),
-        Stmt::Effect(k) => collect_piece_values(&func.passive[*k], &mut out),
-        Stmt::For { start, end, .. } => {
-            out.push(*start);
-            out.push(*end);
-        }
-        _ => {}
-    }
-    out
 }
 
 /// Values defined inside loops, or assigned after their definition: the
@@ -384,10 +357,7 @@ pub fn find_recomputable(
                     if !pure || assigned.contains(v) {
                         continue;
                     }
-                    let mut operands = inst.operands();
-                    if let Inst::Passive { index, .. } = inst {
-                        collect_piece_values(&func.passive[*index], &mut operands);
-                    }
+                    let operands = inst.uses(&func.passive);
                     let available = operands.iter().all(|o| {
                         *o == *var
                             || ok.contains(o)

@@ -21,8 +21,14 @@ mod structs;
 mod sweep;
 mod table;
 mod tidy;
+mod verify;
 
 fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
+    f(lowered(src))
+}
+
+/// The forward IR of `src` (verified).
+fn lowered(src: &str) -> Func {
     let item: syn::ItemFn = syn::parse_str(src).expect("test source parses");
     let cx = Ctxt::default();
     let rewritten = crate::structs::rewrite(&cx, &item, &Args::default());
@@ -35,7 +41,8 @@ fn with_func(src: &str, f: impl FnOnce(Func) -> String) -> String {
     if let Err(e) = cx.check() {
         panic!("unexpected error: {e}");
     }
-    f(func)
+    crate::ir::verify_after("lower (test)", &func, crate::ir::View::Plain);
+    func
 }
 
 /// Checks the lowered IR of `src`.
@@ -45,7 +52,9 @@ fn check_lower(src: &str, expected: Expect) {
 
 /// The gradient IR of a forward function, as `#[grad]` builds it.
 fn gradient(f: &Func) -> Func {
-    simplify::simplify(&reverse::reverse(f))
+    let out = simplify::simplify(&reverse::reverse(f));
+    crate::ir::verify_after("gradient (test)", &out, crate::ir::View::of(f));
+    out
 }
 
 /// Checks the reversed and simplified IR of `src`.
