@@ -9,7 +9,7 @@
 //! run together: one loop, each trip computing its forward body and then its
 //! adjoint, with no second pass, no recomputation and no tape. This module
 //! decides which top-level `for` loops qualify ([`candidates`]); the sweep
-//! (`structured.rs`) computes the adjoint of each reduction ahead of the loop
+//! (`structured/`, `structured/seed.rs`) computes the adjoint of each reduction ahead of the loop
 //! ([`slice`] keeps the statements of the reversed tail it needs) and writes
 //! the fused loop.
 //!

@@ -3,7 +3,7 @@
 //!
 //! - `straight.rs`: straight-line code. The adjoint instructions are
 //!   appended in SSA form, walking the forward ones backwards; no tape.
-//! - `structured.rs`: branches, loops and arrays. The forward sweep is
+//! - `structured/`: branches, loops and arrays. The forward sweep is
 //!   augmented with tape pushes, the reverse sweep walks the statements
 //!   backwards and pops what it needs.
 //! - `tape.rs`: what the structured sweep saves and where (which values

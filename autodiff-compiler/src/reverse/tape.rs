@@ -5,7 +5,7 @@
 //! augmented forward sweep pushes the old value on the tape of its kind
 //! ([`Tape`]); the reverse sweep pops it back. This module decides which
 //! values those are ([`overwritten`] ∩ [`reads`], iterated to a fixpoint in
-//! `structured.rs`), which loop values are cheaper to recompute than to
+//! `structured/`), which loop values are cheaper to recompute than to
 //! tape ([`find_recomputable`]), writes the augmented forward sweep
 //! ([`augment`]: pushes, `while` trip counters, reservations), and tapes the
 //! tuples of calls made inside loops or branches.
