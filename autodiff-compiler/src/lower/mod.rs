@@ -284,6 +284,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form, keep: Option<&str>) -> (Func, bool
             let (tail, kept) = l.fn_block(&block.stmts, keep);
             kept_value = kept;
             if let Some(v) = tail {
+                let v = l.float_result(v, block);
                 // A tail that may itself `return` (`if c { return a } else { b }`)
                 // is the result only if it did not.
                 match l.still_running(span) {
@@ -312,6 +313,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form, keep: Option<&str>) -> (Func, bool
                 (Some(v), _) | (None, Some(v)) => v,
                 (None, None) => l.missing_value(block),
             };
+            let ret = l.float_result(ret, block);
             let ret = l.wide(ret, block.span());
             l.func.outputs = vec![ret];
         }

@@ -98,6 +98,33 @@ impl Lower<'_> {
         )
     }
 
+    /// The function's value, which must be a float: a tail of another type
+    /// (`x < y`, an array, a slice) is an error on it (rustc reports the
+    /// user's function too; the generated one would not type-check).
+    pub(super) fn float_result(&mut self, v: ValueId, block: &Block) -> ValueId {
+        let ty = self.func.ty(v);
+        if ty == Ty::Float || self.poisoned(&[v]) {
+            return v;
+        }
+        let what = match ty {
+            Ty::Bool => "a `bool`",
+            Ty::Int => "an integer",
+            _ => "an array or slice",
+        };
+        let end = match block.stmts.last() {
+            Some(SynStmt::Expr(e, None)) => e.to_token_stream(),
+            Some(s) => s.to_token_stream(),
+            None => block.to_token_stream(),
+        };
+        self.error(
+            end,
+            format!(
+                "the value of a #[grad] function must be a float, and this is {what}; end the body with an expression of type `{}`",
+                self.func.float.name()
+            ),
+        )
+    }
+
     // Input: `let q = x + y;`, `let mut s: f64 = 0.0;`, `let (s, c) = x.sin_cos();`
     fn local(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else {

@@ -558,14 +558,14 @@ fn no_input_makes_the_expansion_panic_or_misplace_an_error() {
     let expanded: u64 = results.iter().map(|r| r.0).sum();
     let failures: Vec<String> = results.into_iter().flat_map(|r| r.1).collect();
     assert!(
-        expanded >= cases,
-        "only {expanded} of {cases} inputs were items"
-    );
-    assert!(
         failures.is_empty(),
         "{} failing inputs (seed {seed}):\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    assert!(
+        expanded >= cases,
+        "only {expanded} of {cases} inputs were items"
     );
     let most = *MOST.lock().unwrap_or_else(|e| e.into_inner());
     println!(
@@ -611,9 +611,11 @@ fn fuzz(corpus: &[(String, String)], seed: u64, cases: u64) -> (u64, Vec<String>
             }
             Ok(false) => {}
             Err(e) => {
-                failures.push(format!(
-                    "seed {seed}, case {case}: #[grad({args})] {src}\n  {e}"
-                ));
+                let failure = format!("seed {seed}, case {case}: #[grad({args})] {src}\n  {e}");
+                // Printed at once too: a long run that another thread's
+                // failure stops still shows this one.
+                eprintln!("robustness: {failure}");
+                failures.push(failure);
                 if failures.len() >= 5 {
                     break;
                 }
@@ -730,5 +732,23 @@ fn huge_offsets_and_overflowing_literals_expand_within_budget() {
             "fn f<T: Float>(x: T) -> T {{ x * T::from({lit}).unwrap() + T::from(-{lit}).unwrap() }}"
         );
         assert_eq!(check("", &src), Ok(true), "{src}");
+    }
+}
+
+/// The million-input run (seed 20261208) found functions whose value is not
+/// a float (`x < x`, a slice, an array): lowering assigned it to the float
+/// result, which the IR verifier rejects. Each is now a compile error.
+#[test]
+fn a_value_that_is_not_a_float_is_an_error() {
+    for src in [
+        "fn f(x: f64) -> f64 { x < x }",
+        "fn f(x: &[f64]) -> f64 { x }",
+        "fn f(a: [f64; 2]) -> f64 { a }",
+        "fn f(x: &[f64]) -> f64 { *x }",
+        "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for v in x { s += v; } x }",
+    ] {
+        assert_eq!(check("", src), Ok(true), "{src}");
+        let out = crate::expand::expand(TokenStream::new(), src.parse().expect("tokens"));
+        assert!(out.to_string().contains("must be a float"), "{src}: {out}");
     }
 }
