@@ -454,7 +454,11 @@ impl Lower<'_> {
     /// A placeholder for code whose error was reported (or that has type
     /// `!`): its uses raise no further errors.
     fn poison(&mut self, span: Span) -> ValueId {
-        let v = self.func.lit(0.0, span);
+        // Defined where it stands (a `0.0` no one reads): after a `return`,
+        // `break` or `continue` in an operand (`a + return b`), valid Rust,
+        // the code that would read it is dead but must still see a
+        // definition.
+        let v = self.def(crate::ir::lit_inst(0.0), span);
         self.poisoned.insert(v);
         v
     }
