@@ -114,6 +114,23 @@ impl Lower<'_> {
 
     fn binary(&mut self, b: &syn::ExprBinary) -> ValueId {
         let span = first_span(&b.left);
+        // `a + return b`, `i < continue`: an operand that never has a value.
+        for side in [&b.left, &b.right] {
+            let mut e = &**side;
+            while let Expr::Paren(p) = e {
+                e = &p.expr;
+            }
+            let kw = match e {
+                Expr::Return(_) => "return",
+                Expr::Break(_) => "break",
+                Expr::Continue(_) => "continue",
+                _ => continue,
+            };
+            return self.error(
+                e,
+                format!("`{kw}` as an operand never gives the operator a value; write it as a statement (`if … {{ {kw} …; }}`)"),
+            );
+        }
         let op = match b.op {
             BinOp::Add(_) => Op::Add,
             BinOp::Sub(_) => Op::Sub,

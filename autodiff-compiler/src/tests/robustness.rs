@@ -667,6 +667,11 @@ fn the_long_runs_findings_expand() {
             "",
             "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for v in x { s += v * (return s); } s }",
         ),
+        // Seed 20261208, case 737703: `continue` as an operand of `<`.
+        (
+            "",
+            "fn f(a: f64) -> f64 { let mut x = a; let mut n = 0; while x > 1.0 && n < continue { x = x / 2.0; n += 1; } x }",
+        ),
     ] {
         assert_eq!(check(args, src), Ok(true), "{src}");
     }
