@@ -301,6 +301,7 @@ fn lower_as(cx: &Ctxt, sig: &Sig, form: Form, keep: Option<&str>) -> (Func, bool
             }
             l.func.outputs = vec![ret];
             l.func.body = l.blocks.pop().expect("the function's block");
+            l.check_merged_types();
             if l.func.body.is_empty() {
                 // Never empty: the structured form is told apart by a non-empty body.
                 l.func.body.push(Stmt::Def(ret));
@@ -509,6 +510,35 @@ impl Lower<'_> {
         let src = self.operand(src);
         let src = self.same_precision(dst, src);
         self.emit(Stmt::Assign { dst, src });
+    }
+
+    /// A variable that branches give values of different types (`if c { 1 }
+    /// else { x }`, which rustc rejects too) is an error on the value that
+    /// does not fit, rather than IR that does not type-check.
+    fn check_merged_types(&mut self) {
+        let mut bad = Vec::new();
+        crate::analysis::walk(&self.func.body, &mut |s| {
+            if let Stmt::Assign { dst, src } = s {
+                let (want, got) = (self.func.ty(*dst), self.func.ty(*src));
+                let scalar = |t: Ty| matches!(t, Ty::Float | Ty::Int | Ty::Bool);
+                if want != got && scalar(want) && scalar(got) && !self.poisoned(&[*src]) {
+                    bad.push((*src, want, got));
+                }
+            }
+        });
+        let name = |t: Ty| match t {
+            Ty::Float => "a float",
+            Ty::Int => "an integer",
+            _ => "a `bool`",
+        };
+        for (src, want, got) in bad {
+            let msg = format!(
+                "expected {} here, found {}: every branch must give a value of the same type",
+                name(want),
+                name(got)
+            );
+            self.cx.syn_error(syn::Error::new(self.func.span(src), msg));
+        }
     }
 
     /// A new mutable boolean flag, `false`.

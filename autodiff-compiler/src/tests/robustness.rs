@@ -667,6 +667,11 @@ fn the_long_runs_findings_expand() {
             "",
             "fn f(x: &[f64]) -> f64 { let mut s = 0.0; for v in x { s += v * (return s); } s }",
         ),
+        // Seed 20261208, case 430283: an integer as a float branch's value.
+        (
+            "forward, hessian",
+            "fn soft(z: f64) -> f64 { if z > 20.0 { 1 } else { (1.0 + z.exp()).ln() } }",
+        ),
         // Seed 20261208, case 737703: `continue` as an operand of `<`.
         (
             "",
