@@ -2,7 +2,8 @@
 //! IEEE arithmetic, value numbering (common subexpressions) and dead code
 //! elimination. A pure function from IR to IR.
 //!
-//! Straight-line code here; a structured body goes to `tidy.rs`.
+//! Straight-line code here; a structured body goes to `tidy.rs` (the
+//! choice is `pipeline::clean_up`'s).
 //!
 //! Only rewrites that never change a result are done: `x * 1 → x`,
 //! `x + 0 → x`, `--x → x`, `x * -1 → -x`, `x / 1 → x`, folding of `+ - * /`
@@ -122,11 +123,7 @@ fn fold(op: Op, lits: &[f64], float: Float) -> Option<f64> {
 // Input:  %5 = lit 1.0 ; %6 = mul %5, %3 ; ret %4, %6
 // Output: ret %4, %3
 pub fn simplify(func: &Func) -> Func {
-    if !func.is_straight_line() {
-        let out = crate::tidy::tidy(func.clone());
-        verify_after("tidy", &out, View::of(func));
-        return out;
-    }
+    assert!(func.is_straight_line(), "structured code goes to `tidy`");
     let mut rw = Rewriter {
         out: Func::new(func.float, func.params.clone()),
         numbering: HashMap::new(),

@@ -2,7 +2,7 @@
 //! sweep (`f_hvp`), calls included.
 
 use super::with_func;
-use crate::{forward, reverse, simplify};
+use crate::{forward, pipeline};
 use expect_test::{Expect, expect};
 
 /// The tangent function of `src` (simplified): `f_jvp`'s IR, or with
@@ -10,7 +10,7 @@ use expect_test::{Expect, expect};
 fn check_tangents(src: &str, second_order: bool, expected: Expect) {
     expected.assert_eq(&with_func(src, |f| {
         let t = forward::tangents(&f, second_order);
-        simplify::simplify(&t.func).to_string()
+        pipeline::clean_up(t.func).to_string()
     }));
 }
 
@@ -24,7 +24,7 @@ fn check_hvp(src: &str, expected: Expect) {
             p.wrt = i >= n || f.params[i].wrt;
         }
         t.outputs = vec![t.outputs[1]];
-        simplify::simplify(&reverse::reverse(&t)).to_string()
+        pipeline::gradient(&t).to_string()
     }));
 }
 

@@ -713,11 +713,6 @@ pub fn reverse(forward: &Func) -> Func {
     out.hoisted = hoisted;
     out.adjoints = adj.into_iter().collect();
     out.adjoints.sort();
-    let view = crate::ir::View::of(forward);
-    crate::ir::verify_after("reverse::structured (sweep, fuse, buffers)", &out, view);
-    // Gradients of array parameters: each element stored once, where it can be.
-    super::stores::rewrite(&mut out);
-    crate::ir::verify_after("reverse::stores", &out, view);
     out
 }
 
