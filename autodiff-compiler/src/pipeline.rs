@@ -85,7 +85,7 @@ pub fn run(forward: &Func, options: Options) -> Func {
 }
 
 /// The clean-up of a derived function: `simplify` for straight-line code,
-/// `tidy` for structured code.
+/// `tidy` (which applies `simplify`'s rules too) for structured code.
 pub fn clean_up(func: Func) -> Func {
     if func.is_straight_line() {
         return simplify::simplify(&func);
