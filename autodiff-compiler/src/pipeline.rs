@@ -1,6 +1,6 @@
-//! The gradient's passes, in order: [`gradient`] is the one function that
-//! runs them, and what `expand.rs`, `forward.rs` (the Hessian), `graph.rs`
-//! and the tests call.
+//! The gradient's passes, in order: [`run`] is the one function that runs
+//! them ([`gradient`]: with the default options), and what `expand.rs`,
+//! `forward.rs` (the Hessian), `graph.rs` and the tests call.
 //!
 //! ```text
 //! lower (expand.rs)
@@ -14,7 +14,7 @@
 //! which sum reductions are fused (`fuse.rs`) is decided while the sweep is
 //! built, from the adjoints the sweep seeds ahead of them, and the tapes
 //! become slots and buffers (`buffers.rs`) before the fused loops' reversed
-//! trips are spliced in; see `reverse/structured/mod.rs`.
+//! trips are spliced in, all in `reverse/structured/mod.rs`.
 
 use crate::ir::{Func, ValueId, View, verify_after};
 use crate::{reverse, simplify, tidy};
