@@ -15,7 +15,7 @@
 //! `straight`, `methods` (a chain of float methods), `match` (arms),
 //! `branches` (an `else if` chain).
 
-use autodiff_compiler::{args, ast, codegen, ctxt, expand, lower, reverse, simplify};
+use autodiff_compiler::{args, ast, codegen, ctxt, expand, lower, pipeline};
 use proc_macro2::TokenStream;
 use std::time::Instant;
 
@@ -65,10 +65,10 @@ fn main() {
                 .expect("the benchmark's functions have no errors");
             t[1] = s.elapsed().as_secs_f64();
             let s = Instant::now();
-            let rev = reverse::reverse(&fwd);
+            let rev = pipeline::run(&fwd, pipeline::Options::NO_CLEAN_UP);
             t[2] = s.elapsed().as_secs_f64();
             let s = Instant::now();
-            let simp = simplify::simplify(&rev);
+            let simp = pipeline::clean_up(rev);
             t[3] = s.elapsed().as_secs_f64();
             let s = Instant::now();
             let code = codegen::grad_fn(&sig, &simp);

@@ -1,5 +1,6 @@
-//! The pipeline: parse → validate → lower → reverse → simplify → codegen,
-//! and the optional passes beside it (the circuit view, forward mode).
+//! The expansion: parse → validate → lower → the gradient's passes
+//! (`pipeline.rs`) → codegen, and the optional passes beside it (the
+//! circuit view, forward mode).
 //!
 //! The user's item takes one straight path: [`expansion`] picks the
 //! meta-pass (`vector.rs` for several outputs, `generic.rs` for a generic
@@ -15,9 +16,7 @@ use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
 use crate::expansion::Expansion;
-use crate::{
-    codegen, fallback, forward, generic, graph, lower, reverse, simplify, structs, vector,
-};
+use crate::{codegen, fallback, forward, generic, graph, lower, pipeline, structs, vector};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::ItemFn;
@@ -112,7 +111,7 @@ pub fn expand_sig(cx: Ctxt, sig: &Sig, args: &Args, stand_ins: bool) -> Expansio
         .with_errors(errors);
     }
     crate::ir::verify_after("lower", &forward, crate::ir::View::Plain);
-    let gradient = simplify::simplify(&reverse::reverse(&forward));
+    let gradient = pipeline::gradient(&forward);
     let mut fns = codegen::grad_fn(sig, &gradient);
     if args.graph.is_some() {
         fns.push(graph::graph_fn(sig, &forward));

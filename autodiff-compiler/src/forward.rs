@@ -25,9 +25,8 @@ use crate::codegen::signature::float_slots;
 use crate::codegen::{self, Generated, value_ident};
 use crate::expansion::GeneratedFn;
 use crate::ir::{Arg, CallKind, Func, Inst, Param, Stmt, Ty, ValueId};
-use crate::reverse;
+use crate::pipeline;
 use crate::rules::Emit;
-use crate::simplify;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::{HashMap, HashSet};
@@ -399,7 +398,7 @@ fn body(sig: &Sig, func: &Func) -> TokenStream {
 // Output: `fn f_jvp(x: f64, y: f64, d_x: f64, d_y: f64) -> (f64, f64) { … }`
 pub fn jvp_fn(sig: &Sig, forward: &Func) -> GeneratedFn {
     let Tangents { func, .. } = tangents(forward, false);
-    let func = simplify::simplify(&func);
+    let func = pipeline::clean_up(func);
     let (ext, dirs) = with_directions(sig);
     let name = &sig.item.sig.ident;
     let body = body(&ext, &func);
@@ -436,7 +435,7 @@ pub fn outputs_jvp_fn(
     output: &dyn Fn(TokenStream) -> TokenStream,
 ) -> GeneratedFn {
     let Tangents { func, .. } = tangents_of(forward, false, y);
-    let func = simplify::simplify(&func);
+    let func = pipeline::clean_up(func);
     let (ext, dirs) = with_directions(sig);
     let name = &sig.item.sig.ident;
     let body = body(&ext, &func);
@@ -474,10 +473,12 @@ fn hvp_ir(forward: &Func) -> Func {
         p.wrt = i >= n || forward.params[i].wrt;
     }
     func.outputs = vec![tangent];
-    let mut rev = reverse::reverse(&func);
     // The primal result: its copy, which the sweep never overwrites.
-    rev.outputs[0] = value;
-    simplify::simplify(&rev)
+    let options = pipeline::Options {
+        value: Some(value),
+        ..pipeline::Options::default()
+    };
+    pipeline::run(&func, options)
 }
 
 /// Whether a parameter of type `ty` may not be `Copy`: not a reference, an

@@ -31,7 +31,7 @@ use crate::ast::Sig;
 use crate::codegen::{self, value_ident};
 use crate::ir::{Func, Inst, Stmt, Ty, ValueId};
 use crate::print::label;
-use crate::reverse::{self, differentiable_slots};
+use crate::reverse::differentiable_slots;
 use crate::rules::Emit;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -483,7 +483,7 @@ pub fn graph_fn(sig: &Sig, forward: &Func) -> crate::expansion::GeneratedFn {
     let name = &sig.item.sig.ident;
     let Instrumented { func, probes } = instrument(forward, &name.to_string());
     let reversed = Instrumented {
-        func: reverse::reverse(&func),
+        func: crate::pipeline::run(&func, crate::pipeline::Options::NO_CLEAN_UP),
         probes,
     };
     let Instrumented { func, probes } = attach_gradients(reversed);

@@ -51,6 +51,7 @@ pub mod graph;
 pub mod ir;
 pub mod lower;
 pub mod op;
+pub mod pipeline;
 pub mod print;
 pub mod reverse;
 pub mod rules;

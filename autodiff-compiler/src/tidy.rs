@@ -17,8 +17,10 @@
 //!    whose every use is in one block, after an `=` there, becomes a new
 //!    value defined by that `=`, declared in that block.
 //! 4. **Copies** (`copies`, `propagate`): `x = copy y` of two values each
-//!    defined once in the same block is read through to `y`. Then dead code
-//!    again.
+//!    defined once in the same block is read through to `y`. Then
+//!    `simplify`'s rules on each definition (`simplify::structured`:
+//!    folding, `x * 1`, `x + 0`, …) and the copies they leave, then dead
+//!    code again.
 //! 5. **Sinking** (`sink`, forward): a pure definition that reads only values
 //!    that live on anyway moves down its block to just before the first
 //!    statement that reads it or writes what it reads (the reverse sweep
@@ -70,6 +72,16 @@ pub fn tidy(mut func: Func) -> Func {
     body = localize(&mut func, body, &locals);
     let same = copies(&Facts::new(&func, &body), &body);
     body = propagate(&mut func, body, &same);
+    // `simplify`'s rules (`x * 1` of a literal just read through), then
+    // the copies they leave.
+    let rewrites = crate::simplify::structured(&func, &body);
+    if !rewrites.is_empty() {
+        for (v, inst) in rewrites {
+            func.insts[v.index()] = inst;
+        }
+        let same = copies(&Facts::new(&func, &body), &body);
+        body = propagate(&mut func, body, &same);
+    }
     // Again: the definitions kept only to declare the variables renamed since.
     body = eliminate(&func, body);
     let facts = Facts::new(&func, &body);

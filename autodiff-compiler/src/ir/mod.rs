@@ -457,6 +457,16 @@ impl Func {
         id
     }
 
+    /// Drops the values from `values` on and the passive sources from
+    /// `passive` on: the function as it was when it had that many.
+    pub fn truncate(&mut self, values: usize, passive: usize) {
+        self.insts.truncate(values);
+        self.spans.truncate(values);
+        self.names.truncate(values);
+        self.tys.truncate(values);
+        self.passive.truncate(passive);
+    }
+
     /// Appends a float literal.
     pub fn lit(&mut self, value: f64, span: Span) -> ValueId {
         self.push(lit_inst(value), span)

@@ -10,6 +10,9 @@
 //!   are overwritten, which the reverse sweep reads, recomputation instead of
 //!   taping, trip counters, per-call tuple tapes).
 //!
+//! The passes around the sweep (`shift.rs` before it, `stores.rs` after it)
+//! are run by `pipeline.rs`, which lists them in order.
+//!
 //! Both ask each operation's rule ([`crate::op::Op::vjp`]) for its operands'
 //! contributions and take the set of values that need an adjoint from the one
 //! activity analysis ([`crate::analysis::active`]). Both return the value
@@ -26,22 +29,19 @@ mod tape;
 
 pub use tape::is_const_expr;
 
-use crate::ir::{Arg, CallKind, Func, Inst, Ty, ValueId, View, verify_after};
+use crate::ir::{Arg, CallKind, Func, Inst, Ty, ValueId};
 
-// Input:  the forward IR of `f` (`ret %4`)
-// Output: the same, with the adjoint sweep and `ret %4, ∂p1, ∂p2, …`
-pub fn reverse(forward: &Func) -> Func {
-    let view = View::of(forward);
-    let out = if forward.is_straight_line() {
-        straight::reverse(forward)
-    } else if let Some(detached) = shift::detach_shifts(forward) {
-        verify_after("reverse::shift", &detached, view);
-        structured::reverse(&detached)
-    } else {
-        structured::reverse(forward)
-    };
-    verify_after("reverse", &out, view);
-    out
+// The passes, which `pipeline.rs` runs in order.
+pub use shift::detach_shifts;
+pub use straight::reverse as straight;
+pub use structured::reverse as structured;
+
+// Input:  the gradient function's IR, after the structured sweep
+// Output: the same, with each element of an array parameter's gradient
+//         stored once, where it can be (`stores.rs`)
+pub fn stores(mut func: Func) -> Func {
+    stores::rewrite(&mut func);
+    func
 }
 
 /// The arguments of a call that have a slot in the tuple `g_grad` returns

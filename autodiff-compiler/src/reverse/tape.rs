@@ -4,8 +4,8 @@
 //! (a value defined inside a loop, or a variable assigned again), the
 //! augmented forward sweep pushes the old value on the tape of its kind
 //! ([`Tape`]); the reverse sweep pops it back. This module decides which
-//! values those are ([`overwritten`] ∩ [`reads`], iterated to a fixpoint in
-//! `structured/`), which loop values are cheaper to recompute than to
+//! values those are ([`Overwrites::taped`]: [`overwritten`] after the
+//! reverse sweep has read them, iterated to a fixpoint in `structured/`), which loop values are cheaper to recompute than to
 //! tape ([`find_recomputable`]), writes the augmented forward sweep
 //! ([`augment`]: pushes, `while` trip counters, reservations), and tapes the
 //! tuples of calls made inside loops or branches.
@@ -24,6 +24,111 @@ pub fn reads(func: &Func, block: &[Stmt]) -> HashSet<ValueId> {
         })
     });
     set
+}
+
+/// One level of the position of a statement: its index in its block, the
+/// nested block of it the position goes on into (0 for a branch's `then`,
+/// a loop's body, a `while` head; 1 for `else`, a `while` body), and
+/// whether that statement repeats (a loop not fused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level {
+    pub index: usize,
+    pub block: usize,
+    pub repeats: bool,
+}
+
+/// The position of a statement in the forward sweep, outermost level first.
+pub type Path = Vec<Level>;
+
+/// Whether the statement at `a` can run after the one at `s` in the forward
+/// sweep (in program order, or in a later trip of a loop around both); a
+/// statement nested in `s` runs after `s` reads its condition or bounds.
+fn after(a: &[Level], s: &[Level]) -> bool {
+    let (Some(x), Some(y)) = (a.first(), s.first()) else {
+        return false;
+    };
+    if x.index != y.index {
+        return x.index > y.index;
+    }
+    if a.len() == 1 || s.len() == 1 {
+        // The same statement, or `a` nested in `s`.
+        return a.len() > s.len();
+    }
+    if x.repeats {
+        return true;
+    }
+    // Two branches of one `if` never both run (outside loops).
+    x.block == y.block && after(&a[1..], &s[1..])
+}
+
+/// The values that something overwrites after the reverse sweep may have
+/// read them (`overwritten`, less what is recomputed), with the statements
+/// that overwrite each: what the taping decision ([`Overwrites::taped`])
+/// weighs the sweep's reads against.
+pub struct Overwrites<'a> {
+    forward: &'a Func,
+    fused: &'a HashSet<ValueId>,
+    over: HashSet<ValueId>,
+    /// Where each of `over` is overwritten: an assignment, or a definition
+    /// that the next trip of a loop around it repeats.
+    sites: HashMap<ValueId, Vec<Path>>,
+}
+
+impl<'a> Overwrites<'a> {
+    pub fn of(
+        forward: &'a Func,
+        fused: &'a HashSet<ValueId>,
+        recompute: &HashMap<ValueId, Vec<ValueId>>,
+    ) -> Self {
+        let mut over = HashSet::new();
+        overwritten(forward, &forward.body, fused, &mut over);
+        for values in recompute.values() {
+            for v in values {
+                over.remove(v);
+            }
+        }
+        let mut sites = HashMap::new();
+        overwrite_sites(&forward.body, fused, &over, &mut Vec::new(), &mut sites);
+        Overwrites {
+            forward,
+            fused,
+            over,
+            sites,
+        }
+    }
+
+    /// The taping decision, given where the reverse sweep reads each value
+    /// (`read_sites`, by the forward statement whose reverse reads it):
+    /// values the reverse of a statement reads that something overwrites
+    /// after that statement has run, and the trip counters it reads of
+    /// `while` loops inside loops.
+    pub fn taped(
+        &self,
+        read_sites: &HashMap<ValueId, Vec<Path>>,
+        counters: &HashMap<ValueId, ValueId>,
+    ) -> HashSet<ValueId> {
+        let mut taped: HashSet<ValueId> = self
+            .over
+            .iter()
+            .copied()
+            .filter(|v| self.forward.ty(*v) != Ty::Tuple)
+            .filter(|v| {
+                let (Some(reads), Some(writes)) = (read_sites.get(v), self.sites.get(v)) else {
+                    return false;
+                };
+                reads.iter().any(|s| writes.iter().any(|a| after(a, s)))
+            })
+            .collect();
+        for c in counters.values() {
+            // A trip counter is overwritten when its loop runs again.
+            if read_sites.contains_key(c)
+                && in_loop_def(&self.forward.body, *c, counters, self.fused)
+            {
+                taped.insert(*c);
+            }
+        }
+        taped
+    }
 }
 
 /// Values defined inside loops, or assigned after their definition: the
@@ -548,4 +653,48 @@ pub fn in_loop_def(
         go(block, c, counters, fused, in_loop)
     };
     go(block, false)
+}
+
+/// The positions of the statements that overwrite each value of `of`: its
+/// assignments, and its definitions inside loops (repeated by the next trip).
+fn overwrite_sites(
+    block: &[Stmt],
+    fused: &HashSet<ValueId>,
+    of: &HashSet<ValueId>,
+    path: &mut Path,
+    out: &mut HashMap<ValueId, Vec<Path>>,
+) {
+    for (index, stmt) in block.iter().enumerate() {
+        path.push(Level {
+            index,
+            block: 0,
+            repeats: false,
+        });
+        let in_loop = path.iter().any(|l| l.repeats);
+        match stmt {
+            Stmt::Assign { dst: v, .. } if of.contains(v) => {
+                out.entry(*v).or_default().push(path.clone());
+            }
+            Stmt::Def(v) if in_loop && of.contains(v) => {
+                out.entry(*v).or_default().push(path.clone());
+            }
+            Stmt::If { then, els, .. } => {
+                overwrite_sites(then, fused, of, path, out);
+                path.last_mut().expect("pushed").block = 1;
+                overwrite_sites(els, fused, of, path, out);
+            }
+            Stmt::For { var, body, .. } => {
+                path.last_mut().expect("pushed").repeats = !fused.contains(var);
+                overwrite_sites(body, fused, of, path, out);
+            }
+            Stmt::While { head, body, .. } => {
+                path.last_mut().expect("pushed").repeats = true;
+                overwrite_sites(head, fused, of, path, out);
+                path.last_mut().expect("pushed").block = 1;
+                overwrite_sites(body, fused, of, path, out);
+            }
+            _ => {}
+        }
+        path.pop();
+    }
 }

@@ -1,7 +1,6 @@
 //! Snapshots of the circuit view's instrumentation.
 
 use super::with_func;
-use crate::reverse;
 use expect_test::{Expect, expect};
 
 /// Checks the circuit view's instrumentation of `src`: the forward IR with
@@ -21,7 +20,7 @@ fn graph_attaches_gradients_where_the_sweep_takes_adjoints() {
         |f| {
             let crate::graph::Instrumented { func, probes } = crate::graph::instrument(&f, "f");
             let reversed = crate::graph::Instrumented {
-                func: reverse::reverse(&func),
+                func: crate::pipeline::run(&func, crate::pipeline::Options::NO_CLEAN_UP),
                 probes,
             };
             let attached = crate::graph::attach_gradients(reversed).to_string();

@@ -2,7 +2,7 @@
 //! sweep (`f_hvp`), calls included.
 
 use super::with_func;
-use crate::{forward, reverse, simplify};
+use crate::{forward, pipeline};
 use expect_test::{Expect, expect};
 
 /// The tangent function of `src` (simplified): `f_jvp`'s IR, or with
@@ -10,7 +10,7 @@ use expect_test::{Expect, expect};
 fn check_tangents(src: &str, second_order: bool, expected: Expect) {
     expected.assert_eq(&with_func(src, |f| {
         let t = forward::tangents(&f, second_order);
-        simplify::simplify(&t.func).to_string()
+        pipeline::clean_up(t.func).to_string()
     }));
 }
 
@@ -24,7 +24,7 @@ fn check_hvp(src: &str, expected: Expect) {
             p.wrt = i >= n || f.params[i].wrt;
         }
         t.outputs = vec![t.outputs[1]];
-        simplify::simplify(&reverse::reverse(&t)).to_string()
+        pipeline::gradient(&t).to_string()
     }));
 }
 
@@ -40,11 +40,8 @@ fn tangent_of_a_call_calls_g_jvp() {
               %1 = param 1 y
               %8 = param 3 d_y
               %2 = mul %0, %1
-              %9 = lit 1.0
-              %10 = mul %9, %1
-              %11 = mul %9, %0
-              %12 = mul %10, %7
-              %13 = mul %11, %8
+              %12 = mul %1, %7
+              %13 = mul %0, %8
               %14 = add %12, %13
               %3 = lit 2.0
               %15 = lit 0.0
@@ -52,10 +49,7 @@ fn tangent_of_a_call_calls_g_jvp() {
               %5 = %4.0
               %16 = %4.1
               %6 = add %5, %0
-              %17 = lit 1.0
-              %18 = mul %17, %16
-              %19 = mul %17, %7
-              %20 = add %18, %19
+              %20 = add %16, %7
               %21 = copy %6
               ret %21, %20
         "#]],
@@ -74,11 +68,8 @@ fn tangent_of_a_call_for_a_hessian_calls_g_hvp() {
               %1 = param 1 y
               %8 = param 3 d_y
               %2 = mul %0, %1
-              %9 = lit 1.0
-              %10 = mul %9, %1
-              %11 = mul %9, %0
-              %12 = mul %10, %7
-              %13 = mul %11, %8
+              %12 = mul %1, %7
+              %13 = mul %0, %8
               %14 = add %12, %13
               %3 = lit 2.0
               %15 = lit 0.0
@@ -86,10 +77,7 @@ fn tangent_of_a_call_for_a_hessian_calls_g_hvp() {
               %5 = %4.0
               %16 = %4.1
               %6 = add %5, %0
-              %17 = lit 1.0
-              %18 = mul %17, %16
-              %19 = mul %17, %7
-              %20 = add %18, %19
+              %20 = add %16, %7
               %21 = copy %6
               ret %21, %20
         "#]],
@@ -107,20 +95,15 @@ fn hvp_reads_the_gradient_and_h_d_slots_of_g_hvp() {
               %1 = call g_hvp(%0, %0, %3, %3)
               %4 = %1.1
               %11 = %1.4
-              %19 = lit 1.0
-              %12 = mul %19, %11
               %6 = zero  // ∂x
-              %6 += %12
+              %6 += %11
               %13 = %1.5
-              %14 = mul %19, %13
-              %6 += %14
+              %6 += %13
               %15 = %1.2
-              %16 = mul %19, %15
               %8 = zero
-              %8 += %16
+              %8 += %15
               %17 = %1.3
-              %18 = mul %19, %17
-              %8 += %18
+              %8 += %17
               ret %4, %6, %8
         "#]],
     );

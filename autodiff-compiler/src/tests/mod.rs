@@ -5,7 +5,7 @@ use crate::args::Args;
 use crate::ast::Sig;
 use crate::ctxt::Ctxt;
 use crate::ir::Func;
-use crate::{lower, reverse, simplify};
+use crate::lower;
 use expect_test::Expect;
 
 mod alloc;
@@ -52,7 +52,7 @@ fn check_lower(src: &str, expected: Expect) {
 
 /// The gradient IR of a forward function, as `#[grad]` builds it.
 fn gradient(f: &Func) -> Func {
-    let out = simplify::simplify(&reverse::reverse(f));
+    let out = crate::pipeline::gradient(f);
     crate::ir::verify_after("gradient (test)", &out, crate::ir::View::of(f));
     out
 }

@@ -186,9 +186,8 @@ fn grad_of_loop_reading_a_later_assignment_is_not_fused() {
               %2 = zero  // return value
               %2 := %15
               %16 = zeros like %0  // ∂x
-              %45 = lit 1.0
-              %29 = mul %45, %3
-              %30 = mul %45, %5
+              %29 = copy %3
+              %30 = copy %5
               %48 = copy %29  // ∂s
               %47 = copy %30  // ∂c
               %31 = copy %47
@@ -387,9 +386,7 @@ fn grad_of_dense_layer_stores_each_element_once() {
               %25 = mul %12, %12
               %24 = lit 1.0
               %26 = sub %24, %25
-              %36 = lit 1.0
-              %27 = mul %36, %26
-              %42 = copy %27  // ∂s
+              %42 = copy %26  // ∂s
               for %7 in %5..%6 rev {
                 %28 = copy %42
                 %42 := %28

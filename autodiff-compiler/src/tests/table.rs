@@ -3,7 +3,6 @@
 //! differential-test generators.
 
 use super::with_func;
-use crate::{reverse, simplify};
 use expect_test::expect_file;
 
 /// The adjoint of every rule of the table, one function per float method.
@@ -19,9 +18,7 @@ fn grad_of_every_rule() {
             (2, _) => format!("fn f(x: f64, y: f64) -> f64 {{ x.{m}(y) }}"),
             _ => format!("fn f(x: f64, y: f64, z: f64) -> f64 {{ x.{m}(y, z) }}"),
         };
-        let ir = with_func(&src, |f| {
-            simplify::simplify(&reverse::reverse(&f)).to_string()
-        });
+        let ir = with_func(&src, |f| crate::pipeline::gradient(&f).to_string());
         out.push_str(&format!("// {src}\n// {}\n{ir}\n", op.partials()));
     }
     expect_file!["../snapshots/rules.ir"].assert_eq(&out);

@@ -169,7 +169,7 @@ fn tidy_leaves_no_adjoint_cleared_in_a_reverse_trip() {
         "fn f(x: &[f64], y: f64) -> f64 {{ let mut s = 0.0; for i in 0..x.len() {{ {body} }} s }}"
     );
     with_func(&src, |f| {
-        let before = crate::reverse::reverse(&f);
+        let before = crate::pipeline::run(&f, crate::pipeline::Options::NO_CLEAN_UP);
         let after = super::gradient(&f);
         let clears = |func: &crate::ir::Func| {
             let mut n = 0;

@@ -15,8 +15,8 @@
 use super::buffers::Buffers;
 use super::fuse;
 use super::tape::{
-    Place, augment, find_recomputable, in_loop_def, make_counters, nested_calls, nested_defs,
-    overwritten, push_tuples, reads,
+    Level, Overwrites, Path, Place, augment, find_recomputable, make_counters, nested_calls,
+    nested_defs, push_tuples, reads,
 };
 use super::{call_partials, wrt_params};
 use crate::analysis::{self, walk};
@@ -59,41 +59,6 @@ struct Sweep<'a> {
     /// Each value the reverse sweep reads, with the forward statements whose
     /// reverse reads it.
     read_sites: HashMap<ValueId, Vec<Path>>,
-}
-
-/// One level of the position of a statement: its index in its block, the
-/// nested block of it the position goes on into (0 for a branch's `then`,
-/// a loop's body, a `while` head; 1 for `else`, a `while` body), and
-/// whether that statement repeats (a loop not fused).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Level {
-    index: usize,
-    block: usize,
-    repeats: bool,
-}
-
-/// The position of a statement in the forward sweep, outermost level first.
-type Path = Vec<Level>;
-
-/// Whether the statement at `a` can run after the one at `s` in the forward
-/// sweep (in program order, or in a later trip of a loop around both); a
-/// statement nested in `s` runs after `s` reads its condition or bounds.
-fn after(a: &[Level], s: &[Level]) -> bool {
-    let (Some(x), Some(y)) = (a.first(), s.first()) else {
-        return false;
-    };
-    if x.index != y.index {
-        return x.index > y.index;
-    }
-    if a.len() == 1 || s.len() == 1 {
-        // The same statement, or `a` nested in `s`.
-        return a.len() > s.len();
-    }
-    if x.repeats {
-        return true;
-    }
-    // Two branches of one `if` never both run (outside loops).
-    x.block == y.block && after(&a[1..], &s[1..])
 }
 
 impl Sweep<'_> {
@@ -531,7 +496,7 @@ pub fn reverse(forward: &Func) -> Func {
     // Calls inside loops or branches keep their tuples on a tape of their own.
     let mut tuple_taped = HashSet::new();
     nested_calls(forward, &forward.body, 0, &active, &fused, &mut tuple_taped);
-    // First pass: what the reverse sweep reads, to know what to tape.
+    // The sweep, given what is taped; it also says what it reads.
     let reads_of = |taped: HashSet<ValueId>, out: Func| {
         let mut sweep = Sweep {
             fwd: forward,
@@ -554,54 +519,23 @@ pub fn reverse(forward: &Func) -> Func {
         (body, sweep.fused_bodies, sweep.read_sites, sweep.out)
     };
     // Taping a value can make the reverse sweep read more (a branch around a
-    // pop reads its condition): repeat until nothing new needs the tape.
-    let out = sweep.out;
-    let mut over = HashSet::new();
-    overwritten(forward, &forward.body, &fused, &mut over);
-    for values in recompute.values() {
-        for v in values {
-            over.remove(v);
-        }
-    }
-    // Where each of those is overwritten: an assignment, or a definition
-    // that the next trip of a loop around it repeats.
-    let mut overwrites: HashMap<ValueId, Vec<Path>> = HashMap::new();
-    overwrite_sites(
-        &forward.body,
-        &fused,
-        &over,
-        &mut Vec::new(),
-        &mut overwrites,
-    );
+    // pop reads its condition): repeat until nothing new needs the tape. The
+    // instructions a round adds are dropped before the next round, and the
+    // round whose taping stays the same is the sweep.
+    let mut out = sweep.out;
+    let (values, passive) = (out.insts.len(), out.passive.len());
+    let overwrites = Overwrites::of(forward, &fused, &recompute);
     let mut taped: HashSet<ValueId> = HashSet::new();
-    loop {
-        let (_, _, read_sites, _) = reads_of(taped.clone(), out.clone());
-        let read: HashSet<ValueId> = read_sites.keys().copied().collect();
-        // Taped: values the reverse of a statement reads that something
-        // overwrites after that statement has run.
-        let mut next: HashSet<ValueId> = over
-            .iter()
-            .copied()
-            .filter(|v| forward.ty(*v) != Ty::Tuple)
-            .filter(|v| {
-                let (Some(reads), Some(writes)) = (read_sites.get(v), overwrites.get(v)) else {
-                    return false;
-                };
-                reads.iter().any(|s| writes.iter().any(|a| after(a, s)))
-            })
-            .collect();
-        for c in counters.values() {
-            // A trip counter is overwritten when its loop runs again.
-            if read.contains(c) && in_loop_def(&forward.body, *c, &counters, &fused) {
-                next.insert(*c);
-            }
-        }
+    let (mut backward, mut fused_bodies, mut out) = loop {
+        let (backward, fused_bodies, read_sites, built) = reads_of(taped.clone(), out);
+        let next = overwrites.taped(&read_sites, &counters);
         if next == taped {
-            break;
+            break (backward, fused_bodies, built);
         }
+        out = built;
+        out.truncate(values, passive);
         taped = next;
-    }
-    let (mut backward, mut fused_bodies, _, mut out) = reads_of(taped.clone(), out);
+    };
     let mut body = augment(&out, &forward.body, &taped, &counters, &fused_sums, false);
     body = push_tuples(&out, body, &tuple_taped);
     // Tapes as slots and buffers indexed by the trip where they fit.
@@ -713,54 +647,5 @@ pub fn reverse(forward: &Func) -> Func {
     out.hoisted = hoisted;
     out.adjoints = adj.into_iter().collect();
     out.adjoints.sort();
-    let view = crate::ir::View::of(forward);
-    crate::ir::verify_after("reverse::structured (sweep, fuse, buffers)", &out, view);
-    // Gradients of array parameters: each element stored once, where it can be.
-    super::stores::rewrite(&mut out);
-    crate::ir::verify_after("reverse::stores", &out, view);
     out
-}
-
-/// The positions of the statements that overwrite each value of `of`: its
-/// assignments, and its definitions inside loops (repeated by the next trip).
-fn overwrite_sites(
-    block: &[Stmt],
-    fused: &HashSet<ValueId>,
-    of: &HashSet<ValueId>,
-    path: &mut Path,
-    out: &mut HashMap<ValueId, Vec<Path>>,
-) {
-    for (index, stmt) in block.iter().enumerate() {
-        path.push(Level {
-            index,
-            block: 0,
-            repeats: false,
-        });
-        let in_loop = path.iter().any(|l| l.repeats);
-        match stmt {
-            Stmt::Assign { dst: v, .. } if of.contains(v) => {
-                out.entry(*v).or_default().push(path.clone());
-            }
-            Stmt::Def(v) if in_loop && of.contains(v) => {
-                out.entry(*v).or_default().push(path.clone());
-            }
-            Stmt::If { then, els, .. } => {
-                overwrite_sites(then, fused, of, path, out);
-                path.last_mut().expect("pushed").block = 1;
-                overwrite_sites(els, fused, of, path, out);
-            }
-            Stmt::For { var, body, .. } => {
-                path.last_mut().expect("pushed").repeats = !fused.contains(var);
-                overwrite_sites(body, fused, of, path, out);
-            }
-            Stmt::While { head, body, .. } => {
-                path.last_mut().expect("pushed").repeats = true;
-                overwrite_sites(head, fused, of, path, out);
-                path.last_mut().expect("pushed").block = 1;
-                overwrite_sites(body, fused, of, path, out);
-            }
-            _ => {}
-        }
-        path.pop();
-    }
 }
