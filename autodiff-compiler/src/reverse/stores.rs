@@ -399,16 +399,10 @@ fn carry(
     // Offsets far apart (`x[i]` and `x[i + 1000]`) would need a carry per
     // element between them: such a gradient keeps its `+=` writes, which
     // read the element again.
-    let spread = |ws: &Vec<&Write>| {
-        let m = |w: &&Write| w.off.div_euclid(a);
-        let lo = ws.iter().map(m).min().expect("a write");
-        let hi = ws.iter().map(m).max().expect("a write");
-        hi.checked_sub(lo)
-    };
-    if classes
-        .values()
-        .any(|ws| spread(ws).is_none_or(|d| d >= MAX_CARRIED as i64))
-    {
+    if classes.values().any(|ws| {
+        let (lo, hi) = bounds(ws, a);
+        hi.checked_sub(lo).is_none_or(|d| d >= MAX_CARRIED as i64)
+    }) {
         return;
     }
     let dir: i64 = if lp.rev { -1 } else { 1 };
@@ -418,9 +412,7 @@ fn carry(
     let mut removed = HashSet::new();
     for (r, ws) in &classes {
         let m = |w: &Write| w.off.div_euclid(a);
-        let (lo, hi) = ws.iter().fold((i64::MAX, i64::MIN), |(lo, hi), w| {
-            (lo.min(m(w)), hi.max(m(w)))
-        });
+        let (lo, hi) = bounds(ws, a);
         let width = (hi - lo + 1) as usize;
         if width == 1 && ws.len() == 1 && !only {
             continue;
@@ -566,6 +558,15 @@ fn carry(
             lp.body.extend(code);
         }
     }
+}
+
+/// The least and greatest `off.div_euclid(stride)` of a class's writes:
+/// the elements one trip writes, in strides.
+fn bounds(ws: &[&Write], stride: i64) -> (i64, i64) {
+    let m = |w: &&Write| w.off.div_euclid(stride);
+    let lo = ws.iter().map(m).min().expect("a write");
+    let hi = ws.iter().map(m).max().expect("a write");
+    (lo, hi)
 }
 
 /// A passive value with the given source.
